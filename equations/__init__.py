@@ -1,0 +1,1 @@
+"""Shipped model files (TOML), one folder per model family; installed as package data."""

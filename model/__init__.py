@@ -1,0 +1,43 @@
+"""drypowder: stock-flow-consistent macro models, solved period by period, checked and explained.
+
+>>> import drypowder
+>>> sim = drypowder.load("sim")
+>>> results = sim.set(alpha1=0.6).run(periods=60)      # a pandas DataFrame, period x variable
+"""
+
+from .errors import (
+    AccountingError,
+    ConvergenceError,
+    DrypowderError,
+    DuplicateDefinitionError,
+    ModelError,
+    ModelFileError,
+    NonFiniteError,
+    ParseError,
+    SingularBlockError,
+    SolveError,
+    SystemNotClosedError,
+    UnknownNameError,
+)
+from .model import Model, load
+from .shipped import shipped_models
+from .spec import Shock
+
+__all__ = [
+    "AccountingError",
+    "ConvergenceError",
+    "DrypowderError",
+    "DuplicateDefinitionError",
+    "Model",
+    "ModelError",
+    "ModelFileError",
+    "NonFiniteError",
+    "ParseError",
+    "Shock",
+    "SingularBlockError",
+    "SolveError",
+    "SystemNotClosedError",
+    "UnknownNameError",
+    "load",
+    "shipped_models",
+]

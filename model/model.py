@@ -1,0 +1,139 @@
+"""``Model``: a loaded model a user edits and runs; its results come back as a labelled DataFrame.
+
+Compilation happens once per model and is shared by copies: parameters, exogenous values and starting
+values are inputs to the compiled code, so changing them never recompiles.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .compile import CompiledModel, compile_model
+from .errors import ModelError, UnknownNameError
+from .graph import Block
+from .modelfile import read_model_file
+from .shipped import resolve
+from .solve import SolverOptions, simulate
+from .spec import ModelSpec, Shock, check_shock, suggest
+
+
+def load(name_or_path: str | Path) -> Model:
+    """Load a shipped model by lowercase name (``"sim"``) or a model file by path."""
+    return Model(read_model_file(resolve(name_or_path)))
+
+
+class Model:
+    """A model with editable values: ``parameters``, ``exogenous`` (base values) and ``initial``."""
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.parameters = dict(spec.parameters)
+        self.exogenous = dict(spec.exogenous)
+        self.initial = dict(spec.initial)
+        self._compiled: CompiledModel | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Model {self.name}: {len(self.spec.equations)} equations, {len(self.parameters)} parameters, "
+            f"{len(self.exogenous)} exogenous>"
+        )
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def compiled(self) -> CompiledModel:
+        """The compiled blocks (built on first use, then reused)."""
+        if self._compiled is None:
+            self._compiled = compile_model(self.spec)
+        return self._compiled
+
+    @property
+    def blocks(self) -> list[Block]:
+        """Blocks in solve order."""
+        return [block.block for block in self.compiled.blocks]
+
+    def copy(self) -> Model:
+        """An independent copy of the values that shares the compiled code."""
+        twin = copy.copy(self)
+        twin.parameters, twin.exogenous, twin.initial = dict(self.parameters), dict(self.exogenous), dict(self.initial)
+        return twin
+
+    def set(self, **values: float) -> Model:
+        """Set parameters or exogenous values by name; returns the model so calls can chain."""
+        for name, value in values.items():
+            self._set_one(name, value)
+        return self
+
+    def _set_one(self, name: str, value: float) -> None:
+        value = _finite(value, name)
+        if name in self.parameters:
+            self.parameters[name] = value
+        elif name in self.exogenous:
+            self.exogenous[name] = value
+        elif self.spec.kind_of(name) == "endogenous":
+            raise ModelError(
+                f"{name} is endogenous (computed by the equation at {self.spec.equation(name).where}); "
+                f"set a parameter or exogenous value instead, or its starting value with initial['{name}']"
+            )
+        else:
+            known = list(self.parameters) + list(self.exogenous)
+            raise UnknownNameError(
+                f"model {self.name} has no parameter or exogenous variable {name!r}.{suggest(name, known)} "
+                f"Parameters: {', '.join(self.parameters) or 'none'}; exogenous: {', '.join(self.exogenous) or 'none'}"
+            )
+
+    def run(
+        self,
+        periods: int | None = None,
+        shocks: list[Shock] | None = None,
+        method: str = "newton",
+        tolerance: float = 1e-10,
+        max_iterations: int | None = None,
+    ) -> pd.DataFrame:
+        """Simulate ``periods`` periods (default: the model's experiment); period 0 is the initial state.
+
+        ``shocks`` defaults to the model's standard experiment; pass ``[]`` for none.
+        """
+        periods = self.spec.experiment.periods if periods is None else periods
+        if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
+            raise ModelError(f"periods must be a whole number >= 1, got {periods!r}")
+        shocks = list(self.spec.experiment.shocks) if shocks is None else list(shocks)
+        options = SolverOptions(method=method, tolerance=tolerance, max_iterations=max_iterations)
+        params, exogenous, initial = self.inputs(int(periods), shocks)
+        values = simulate(self.compiled, params, exogenous, initial, options)
+        return self.results(values[:, :, 0])
+
+    def inputs(self, periods: int, shocks: list[Shock]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The solver's inputs for one run (batch size 1): parameters, exogenous paths, initial state."""
+        params = np.array([[self.parameters[name]] for name in self.compiled.parameters], dtype=float)
+        params = params.reshape(len(self.compiled.parameters), 1)
+        names = list(self.exogenous)
+        exogenous = np.tile(np.array([self.exogenous[n] for n in names], dtype=float), (periods + 1, 1))
+        for shock in shocks:
+            check_shock(self.spec, shock, "shock")
+            shock.apply(exogenous[:, names.index(shock.variable)], periods)
+        initial = np.array([self.initial.get(name, 0.0) for name in self.spec.endogenous], dtype=float)
+        return params, exogenous[:, :, None], initial[:, None]
+
+    def results(self, values: np.ndarray) -> pd.DataFrame:
+        """Label one run's ``values[period, series]`` as a DataFrame (period x variable)."""
+        frame = pd.DataFrame(values, columns=self.compiled.series)
+        frame.index.name = "period"
+        frame.attrs["model"] = self.name
+        return frame
+
+
+def _finite(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ModelError(f"the value for {name} must be a number, got {value!r}") from None
+    if not np.isfinite(number):
+        raise ModelError(f"the value for {name} must be finite, got {value!r}")
+    return number

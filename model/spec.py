@@ -1,0 +1,209 @@
+"""ModelSpec: a parsed, validated model — names, values, equations — with nothing compiled yet.
+
+Building a spec checks everything that can be checked without solving: every name used is defined
+exactly once (as an equation, a parameter or an exogenous value), lags of parameters are folded into
+the parameter itself, and declared variable lists match the equations.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import sympy
+
+from .errors import DuplicateDefinitionError, ModelFileError, SystemNotClosedError, UnknownNameError
+from .parse import Where, current, split_symbol
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``name = expression``, as written at ``where``."""
+
+    name: str
+    expression: sympy.Expr
+    text: str
+    description: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class Shock:
+    """A change to an exogenous variable: a step from ``start`` (to ``end`` if given), or a path."""
+
+    variable: str
+    start: int
+    value: float | None = None
+    end: int | None = None
+    path: tuple[float, ...] | None = None
+
+    def apply(self, series, periods: int) -> None:
+        """Write the shock into ``series`` (indexed by period 0..periods) in place."""
+        if self.path is not None:
+            stop = min(self.start + len(self.path), periods + 1)
+            series[self.start : stop] = self.path[: stop - self.start]
+        else:
+            stop = periods if self.end is None else min(self.end, periods)
+            series[self.start : stop + 1] = self.value
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """The model's default run: its length and the shocks of the book's standard experiment."""
+
+    description: str = ""
+    periods: int = 50
+    shocks: tuple[Shock, ...] = ()
+
+
+@dataclass
+class ModelSpec:
+    """Everything a model file says, validated; the input of the graph and compile steps."""
+
+    name: str
+    description: str
+    path: str
+    equations: list[Equation]
+    parameters: dict[str, float]
+    exogenous: dict[str, float]
+    initial: dict[str, float]
+    source: str = ""
+    main_variables: list[str] = field(default_factory=list)
+    positive: list[str] = field(default_factory=list)
+    experiment: Experiment = field(default_factory=Experiment)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def endogenous(self) -> list[str]:
+        """Variables defined by an equation, in the order of the model file."""
+        return [equation.name for equation in self.equations]
+
+    @property
+    def series(self) -> list[str]:
+        """Everything that has a value each period: endogenous then exogenous variables."""
+        return self.endogenous + list(self.exogenous)
+
+    def equation(self, name: str) -> Equation:
+        """The equation that defines ``name``."""
+        for equation in self.equations:
+            if equation.name == name:
+                return equation
+        raise UnknownNameError(f"{name!r} has no equation in model {self.name}")
+
+    def kind_of(self, name: str) -> str | None:
+        """'endogenous', 'exogenous', 'parameter' or None."""
+        if name in self.parameters:
+            return "parameter"
+        if name in self.exogenous:
+            return "exogenous"
+        if any(equation.name == name for equation in self.equations):
+            return "endogenous"
+        return None
+
+
+def suggest(name: str, known) -> str:
+    """' Did you mean A or B?' for the closest known names (by spelling, then by prefix), or ''."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if not close:
+        lowered = name.lower()
+        close = [
+            k for k in known if k.lower() == lowered or lowered.startswith(k.lower()) or k.lower().startswith(lowered)
+        ]
+        close = sorted(close, key=lambda k: abs(len(k) - len(name)))[:3]
+    return f" Did you mean {' or '.join(close)}?" if close else ""
+
+
+def validate(spec: ModelSpec, declared_variables: list[str] | None = None) -> ModelSpec:
+    """Check the spec's names and closure; return it with parameter lags folded away."""
+    where_of: dict[str, Where] = {}
+    for equation in spec.equations:
+        if equation.name in where_of:
+            raise DuplicateDefinitionError(
+                f"{equation.where}: {equation.name} is defined twice (also at {where_of[equation.name]}); "
+                "each variable has exactly one equation: remove or rename one"
+            )
+        where_of[equation.name] = equation.where
+        for table, values in (("[parameters]", spec.parameters), ("[exogenous]", spec.exogenous)):
+            if equation.name in values:
+                raise DuplicateDefinitionError(
+                    f"{equation.where}: {equation.name} has an equation but is also given in {table}; "
+                    "a name is either computed by an equation or given, not both: remove one"
+                )
+    for name in spec.parameters:
+        if name in spec.exogenous:
+            raise DuplicateDefinitionError(
+                f"{spec.path}: {name} is given both in [parameters] and in [exogenous]; keep one"
+            )
+
+    known = set(where_of) | set(spec.parameters) | set(spec.exogenous)
+    folded = []
+    for equation in spec.equations:
+        replacements = {}
+        for symbol in equation.expression.free_symbols:
+            name, lag = split_symbol(symbol)
+            if name not in known:
+                raise UnknownNameError(
+                    f"{equation.where}: unknown name {name!r} in the equation for {equation.name}."
+                    f"{suggest(name, known)} If it is a variable, give it an equation '{name} = ...'; if it is "
+                    "given, add it under [parameters] (constant) or [exogenous] (a series)"
+                )
+            if lag and name in spec.parameters:
+                replacements[symbol] = current(name)  # a parameter is the same in every period
+        expression = equation.expression.xreplace(replacements) if replacements else equation.expression
+        folded.append(Equation(equation.name, expression, equation.text, equation.description, equation.where))
+    spec.equations = folded
+
+    for name in spec.initial:
+        if name in where_of:
+            continue
+        if name in spec.exogenous or name in spec.parameters:
+            raise ModelFileError(
+                f"{spec.path}: [initial] gives {name}, which is {spec.kind_of(name)}; its value is set "
+                f"under [{'exogenous' if name in spec.exogenous else 'parameters'}], remove it from [initial]"
+            )
+        raise SystemNotClosedError(
+            f"{spec.path}: [initial] gives a starting value for {name}, but no equation defines {name}."
+            f"{suggest(name, known)} Add an equation '{name} = ...', or declare it under [exogenous]"
+        )
+    if declared_variables is not None:
+        missing = [name for name in declared_variables if name not in where_of]
+        extra = [name for name in where_of if name not in declared_variables]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"no equation for {', '.join(missing)}")
+            if extra:
+                parts.append(f"equations for undeclared {', '.join(extra)}")
+            raise SystemNotClosedError(
+                f"{spec.path}: {len(where_of)} equations for {len(declared_variables)} declared variables "
+                f"([model] variables): {'; '.join(parts)}. Add the missing equations or fix the list"
+            )
+    for label, names in (("main_variables", spec.main_variables), ("positive", spec.positive)):
+        for name in names:
+            allowed = where_of if label == "positive" else set(where_of) | set(spec.exogenous)
+            if name not in allowed:
+                raise UnknownNameError(
+                    f"{spec.path}: [model] {label} names {name!r}, which is not "
+                    f"{'an endogenous variable' if label == 'positive' else 'a variable'} of the model."
+                    f"{suggest(name, allowed)}"
+                )
+    for shock in spec.experiment.shocks:
+        check_shock(spec, shock, spec.path)
+    return spec
+
+
+def check_shock(spec: ModelSpec, shock: Shock, origin: str) -> None:
+    """A shock must move an exogenous variable; anything else is a clear error naming ``origin``."""
+    kind = spec.kind_of(shock.variable)
+    if kind == "exogenous":
+        return
+    if kind is None:
+        raise UnknownNameError(
+            f"{origin}: a shock names {shock.variable!r}, which is not a variable of model {spec.name}."
+            f"{suggest(shock.variable, spec.exogenous)}"
+        )
+    raise ModelFileError(
+        f"{origin}: a shock names {shock.variable}, which is {kind}; only exogenous variables can be "
+        f"shocked ({', '.join(spec.exogenous) or 'this model has none'})"
+    )
