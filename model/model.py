@@ -61,6 +61,7 @@ class Model:
     def copy(self) -> Model:
         """An independent copy of the values that shares the compiled code."""
         twin = copy.copy(self)
+        twin._compiled = self.compiled  # compiled now if not yet, so that both share it
         twin.parameters, twin.exogenous, twin.initial = dict(self.parameters), dict(self.exogenous), dict(self.initial)
         return twin
 

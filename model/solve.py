@@ -122,8 +122,9 @@ class _BlockSolver:
             equation, member = np.argwhere(bad)[0]
             raise _non_finite(context, equation, g[equation], member)
 
-    def _converged(self, x, g) -> bool:
-        return bool(np.all(np.abs(x - g) <= self._tolerance(x, g)))
+    def _converged(self, x, g) -> np.ndarray:
+        """Per batch member: has every equation of the block met the tolerance?"""
+        return np.all(np.abs(x - g) <= self._tolerance(x, g), axis=0)
 
     def _not_converged(self, x, g, context, iterations: int, method: str):
         block, period, number, _ = context
@@ -153,30 +154,33 @@ class _BlockSolver:
             x[logs] = np.where(x[logs] > 0, x[logs], 1.0)
         g = self._rhs(block, x, inputs, params)
         self._check_finite(g, context)
+        done = np.zeros(self.batch, dtype=bool)  # members stop where they would stop if run alone
         for iteration in range(self.options.max_iterations):
             residual = x - g
-            if np.all(np.abs(residual) <= self._tolerance(x, g)) and (
-                iteration > 0 or np.all(np.abs(residual) <= _ROUNDOFF * np.maximum(np.abs(x), np.abs(g)))
-            ):
-                # Stop only after at least one Newton step (unless the guess is already exact to
-                # rounding): at rest, last period's values pass the test before any step, and an
-                # error of the tolerance's size would then accumulate in every stock, period by period.
+            # Stop only after at least one Newton step (unless the guess is already exact to rounding):
+            # at rest, last period's values pass the test before any step, and an error of the
+            # tolerance's size would then accumulate in every stock, period by period.
+            exact = np.all(np.abs(residual) <= _ROUNDOFF * np.maximum(np.abs(x), np.abs(g)), axis=0)
+            done |= self._converged(x, g) & (exact | (iteration > 0))
+            if done.all():
                 return x
             jac = self._jacobian(block, x, inputs, params)
             if logs.any():
                 jac[:, :, logs] *= x[logs].T[:, None, :]  # chain rule: dx/dlog(x) = x
             step = _linear_solve(jac, -residual, context, self.batch)
+            step[:, done] = 0.0
             scale = np.maximum(np.maximum(np.abs(x), np.abs(g)), 1.0)
             norm = np.sqrt(np.sum((residual / scale) ** 2, axis=0))
-            x, g = self._line_search(x, step, norm, scale, logs, block, inputs, params, context)
-        if self._converged(x, g):
+            x, g = self._line_search(x, step, norm, scale, ~done, block, inputs, params)
+        if np.all(done | self._converged(x, g)):
             return x
         raise self._not_converged(x, g, context, self.options.max_iterations, "Newton")
 
-    def _line_search(self, x, step, norm, scale, logs, block, inputs, params, context):
+    def _line_search(self, x, step, norm, scale, active, block, inputs, params):
         """Halve the step, member by member, until the residual norm falls (Armijo test)."""
+        logs = block.positive
         damping = np.ones(self.batch)
-        pending = np.ones(self.batch, dtype=bool)
+        pending = active.copy()
         best_x, best_g = x, None
         for _ in range(40):
             trial = x + damping * step
@@ -205,12 +209,16 @@ class _BlockSolver:
         return best_x, best_g
 
     def _gauss_seidel(self, x, block, inputs, params, context):
+        done = np.zeros(self.batch, dtype=bool)
         for _ in range(self.options.max_iterations):
+            frozen = x[:, done]
             for i in block.block.sweep_order:
                 x[i] = block.equations[i](*x, *inputs, *params)
+            x[:, done] = frozen
             g = self._rhs(block, x, inputs, params)
             self._check_finite(g, context)
-            if self._converged(x, g):
+            done |= self._converged(x, g)
+            if done.all():
                 return x
         raise self._not_converged(x, g, context, self.options.max_iterations, "Gauss-Seidel")
 
@@ -226,10 +234,13 @@ class _BlockSolver:
             self.batch,
             matrix=True,
         )
+        done = np.zeros(self.batch, dtype=bool)
         for _ in range(self.options.max_iterations):
-            if self._converged(x, g):
+            done |= self._converged(x, g)
+            if done.all():
                 return x
             step = -np.einsum("bij,bj->bi", inverse, residual)
+            step[done] = 0.0
             x = x + step.T
             g = self._rhs(block, x, inputs, params)
             self._check_finite(g, context)
@@ -241,7 +252,7 @@ class _BlockSolver:
             correction = (step - h_change)[:, :, None] * np.einsum("bi,bij->bj", step, inverse)[:, None, :]
             inverse = inverse + correction / denominator[:, None, None]
             residual = new_residual
-        if self._converged(x, g):
+        if np.all(done | self._converged(x, g)):
             return x
         raise self._not_converged(x, g, context, self.options.max_iterations, "Broyden")
 
