@@ -10,9 +10,12 @@ import argparse
 import sys
 import textwrap
 
+import numpy as np
 import pandas as pd
 
-from .errors import DrypowderError, ModelError
+from .accounting import hidden_equations, identities
+from .display import FORMATS, render
+from .errors import AccountingError, DrypowderError, ModelError
 from .model import Model, load
 from .shipped import shipped_models
 from .solve import METHODS
@@ -80,6 +83,30 @@ def _parser() -> argparse.ArgumentParser:
         "--variables", metavar="A,B,...", help="variables to print and plot (default: the model's main ones)"
     )
     run.set_defaults(command=_run)
+
+    check = verbs.add_parser(
+        "check",
+        help="check the model's accounting: matrices against the equations, then a run",
+        description="Report which rows and columns of the balance sheet and transactions-flow matrix the "
+        "equations imply, print the hidden (redundant) equation, then run the model's experiment and report "
+        "the largest imbalance. Exit code 0 when consistent, 4 when not.",
+    )
+    check.add_argument("model", help="shipped model name or path to a model file")
+    check.add_argument("--periods", type=_positive_int, help="periods to run (default: the experiment's)")
+    check.add_argument("--tol", type=float, default=1e-9, help="relative tolerance of the run's checks (default 1e-9)")
+    check.set_defaults(command=_check)
+
+    matrix = verbs.add_parser(
+        "matrix",
+        help="show the balance sheet or transactions-flow matrix, with symbols or a period's values",
+        description="Print a matrix as the book does: with symbols, or (with --period) with the values of that "
+        "period of the model's experiment, with row and column sums.",
+    )
+    matrix.add_argument("model", help="shipped model name or path to a model file")
+    matrix.add_argument("--which", choices=["balance_sheet", "transactions", "both"], default="both")
+    matrix.add_argument("--period", type=int, help="show values of this period (0 = initial state)")
+    matrix.add_argument("--format", choices=FORMATS, default="md")
+    matrix.set_defaults(command=_matrix)
 
     blocks = verbs.add_parser(
         "blocks",
@@ -166,6 +193,73 @@ def _table(results: pd.DataFrame, variables: list[str]) -> str:
     else:
         rows = sorted(set(range(11)) | set(range(10, periods, max(10, periods // 10))) | {periods})
     return results.loc[rows, variables].to_string(float_format=lambda v: f"{v:,.4f}")
+
+
+def _check(args) -> int:
+    model = load(args.model)
+    if not model.spec.matrices:
+        raise ModelError(
+            f"model {model.name} declares no [balance_sheet] or [transactions] matrix, so there is nothing to "
+            "check; see README.md, 'Accounting', for the format"
+        )
+    statuses = identities(model)
+    print(f"{model.name}: accounting check")
+    consistent = True
+    labels = {
+        "identity": "holds: implied by the equations",
+        "stock identity": "holds if it held last period",
+        "fails": "DOES NOT follow from the equations",
+    }
+    for status in statuses:
+        mark = "  " if status.status != "fails" else "!!"
+        extra = f"  ->  {status.equation}" if status.equation else ""
+        print(f"{mark} {status.check.label}: {labels[status.status]}{extra}")
+        consistent &= status.status != "fails"
+    hidden = hidden_equations(statuses)
+    print()
+    if hidden:
+        for status in hidden:
+            print(f"Hidden equation: {status.equation}   ({status.check.label})")
+        print("  The equations leave it out; it holds because it held in the initial state, and every run checks it.")
+    elif statuses:
+        print("Hidden equation: none found (every identity is implied by the equations in each period)")
+    try:
+        results = model.run(periods=args.periods, accounting_tolerance=args.tol)
+        report = model.check_accounting(results, args.tol)
+    except AccountingError as exc:
+        print(f"\nRun: {exc}")
+        return 4
+    largest = report.largest
+    print(
+        f"\nRun ({len(results) - 1} periods, the model's experiment): largest relative imbalance "
+        f"{report.max_relative_imbalance:.2e}"
+        + (f" ({largest.check.label}, period {largest.period})" if largest else "")
+    )
+    return 0 if consistent else 4
+
+
+def _matrix(args) -> int:
+    model = load(args.model)
+    kinds = ["balance_sheet", "transactions"] if args.which == "both" else [args.which]
+    missing = [kind for kind in kinds if kind not in model.spec.matrices]
+    if missing and len(missing) == len(kinds):
+        raise ModelError(f"model {model.name} declares no [{'] or ['.join(missing)}] matrix")
+    values = None
+    if args.period is not None:
+        if args.period < 0:
+            raise ModelError(f"--period must be 0 (the initial state) or later, got {args.period}")
+        results = model.run(periods=max(args.period, model.spec.experiment.periods, 1))
+        params = np.array([model.parameters[name] for name in model.compiled.parameters], dtype=float)
+        values = results[model.compiled.series].to_numpy(dtype=float)
+    for kind in kinds:
+        if kind not in model.spec.matrices:
+            continue
+        matrix = model.spec.matrices[kind]
+        table = None if values is None else model.accounting.table(kind, values, params, args.period)
+        when = "" if values is None else f", period {args.period}"
+        print(render(matrix, table, args.format, f"{model.name}: {matrix.title}{when}"))
+        print()
+    return 0
 
 
 def _blocks(args) -> int:

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .accounting import TOLERANCE, Accounting, AccountingReport
 from .compile import CompiledModel, compile_model
-from .errors import ModelError, UnknownNameError
+from .errors import AccountingError, ModelError, UnknownNameError
 from .graph import Block
 from .modelfile import read_model_file
 from .shipped import resolve
@@ -35,6 +36,7 @@ class Model:
         self.exogenous = dict(spec.exogenous)
         self.initial = dict(spec.initial)
         self._compiled: CompiledModel | None = None
+        self._accounting: Accounting | None = None
 
     def __repr__(self) -> str:
         return (
@@ -54,6 +56,13 @@ class Model:
         return self._compiled
 
     @property
+    def accounting(self) -> Accounting | None:
+        """The model's matrices compiled for checking (None if it declares none)."""
+        if self._accounting is None and self.spec.matrices:
+            self._accounting = Accounting(self.spec.matrices, self.compiled.series, self.compiled.parameters)
+        return self._accounting
+
+    @property
     def blocks(self) -> list[Block]:
         """Blocks in solve order."""
         return [block.block for block in self.compiled.blocks]
@@ -62,6 +71,7 @@ class Model:
         """An independent copy of the values that shares the compiled code."""
         twin = copy.copy(self)
         twin._compiled = self.compiled  # compiled now if not yet, so that both share it
+        twin._accounting = self.accounting
         twin.parameters, twin.exogenous, twin.initial = dict(self.parameters), dict(self.exogenous), dict(self.initial)
         return twin
 
@@ -96,10 +106,14 @@ class Model:
         method: str = "newton",
         tolerance: float = 1e-10,
         max_iterations: int | None = None,
+        check_accounting: bool = True,
+        accounting_tolerance: float = TOLERANCE,
     ) -> pd.DataFrame:
         """Simulate ``periods`` periods (default: the model's experiment); period 0 is the initial state.
 
-        ``shocks`` defaults to the model's standard experiment; pass ``[]`` for none.
+        ``shocks`` defaults to the model's standard experiment; pass ``[]`` for none. Every row and
+        column of the model's matrices is checked in every period (``AccountingError`` if one does not
+        add up); ``check_accounting=False`` skips that, for exploration.
         """
         periods = self.spec.experiment.periods if periods is None else periods
         if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
@@ -108,7 +122,20 @@ class Model:
         options = SolverOptions(method=method, tolerance=tolerance, max_iterations=max_iterations)
         params, exogenous, initial = self.inputs(int(periods), shocks)
         values = simulate(self.compiled, params, exogenous, initial, options)
-        return self.results(values[:, :, 0])
+        results = self.results(values[:, :, 0])
+        if check_accounting and self.accounting is not None:
+            report = self.check_accounting(results, accounting_tolerance)
+            if report.failures:
+                raise AccountingError(f"model {self.name}: {report.message()}")
+            results.attrs["max_relative_imbalance"] = report.max_relative_imbalance
+        return results
+
+    def check_accounting(self, results: pd.DataFrame, tolerance: float = TOLERANCE) -> AccountingReport:
+        """Every row, column and stock-flow link of the matrices, in every period of ``results``."""
+        if self.accounting is None:
+            return AccountingReport([], tolerance)
+        params = np.array([self.parameters[name] for name in self.compiled.parameters], dtype=float)
+        return self.accounting.check(results[self.compiled.series].to_numpy(dtype=float), params, tolerance)
 
     def inputs(self, periods: int, shocks: list[Shock]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The solver's inputs for one run (batch size 1): parameters, exogenous paths, initial state."""

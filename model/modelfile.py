@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 from .errors import DuplicateDefinitionError, ModelFileError, ParseError
+from .matrices import link_matrices, read_matrices
 from .parse import Where, check_name, parse_expression, split_equation
 from .spec import Equation, Experiment, ModelSpec, Shock, validate
 
@@ -41,7 +42,12 @@ def read_model_file(path: str | Path) -> ModelSpec:
     origin: dict[tuple[str, str], Path] = {}
     equations: list[Equation] = []
     descriptions: dict[str, str] = {}
+    matrices = {}
     for file, data in files:
+        for kind, matrix in read_matrices(data, file).items():
+            if kind in matrices:
+                raise DuplicateDefinitionError(f"{file}: [{kind}] is also declared in {matrices[kind].where.file}")
+            matrices[kind] = matrix
         for table in _VALUE_TABLES:
             for name, value in _number_table(data, table, file).items():
                 if name in values[table]:
@@ -51,6 +57,7 @@ def read_model_file(path: str | Path) -> ModelSpec:
                 values[table][name] = value
                 origin[table, name] = file
         equations.extend(_equations(data, file, descriptions))
+    link_matrices(matrices)
     if not equations:
         raise ModelFileError(f'{path}: the model has no equations; add an [equations] table with text = """..."""')
 
@@ -68,6 +75,7 @@ def read_model_file(path: str | Path) -> ModelSpec:
         positive=_string_list(header, "positive", path),
         experiment=_experiment(main.get("experiment"), path),
         descriptions=descriptions,
+        matrices=matrices,
     )
     declared = _string_list(header, "variables", path) if "variables" in header else None
     return validate(spec, declared)

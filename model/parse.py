@@ -151,7 +151,14 @@ def parse_expression(text: str, where: Where) -> sympy.Expr:
     except (RecursionError, MemoryError, ValueError):
         raise ParseError(f"{where}: the expression is nested too deeply to read; simplify it") from None
     walker = _Walker(where, leading=len(text) - len(text.lstrip()))
-    return walker.visit(tree.body, 0)
+    expression = walker.visit(tree.body, 0)
+    # sympy folds constants eagerly: log(-1) becomes I*pi, 1/0 complex infinity, 0/0 nan.
+    if expression.has(sympy.I, sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise ParseError(
+            f"{where}: the expression evaluates to {expression}, which is not a finite real number "
+            "(a log or square root of a negative constant, or a division by zero)"
+        )
+    return expression
 
 
 class _Walker:

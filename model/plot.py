@@ -46,3 +46,162 @@ def plot_results(
         figure.savefig(path, dpi=110)
         plt.close(figure)
     return figure
+
+
+def _pyplot(path):
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _finish(figure, plt, path):
+    figure.tight_layout()
+    if path is not None:
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+    return figure
+
+
+def plot_net_lending(balances: pd.DataFrame, title: str = "", path: str | Path | None = None):
+    """Each sector's net lending over time, with their sum (zero when the accounts are consistent)."""
+    plt = _pyplot(path)
+    figure, axis = plt.subplots(figsize=(8, 4.2))
+    for sector in balances.columns:
+        axis.plot(balances.index, balances[sector], linewidth=1.8, label=sector)
+    axis.plot(balances.index, balances.sum(axis=1), color="black", linestyle=":", linewidth=1.2, label="sum of sectors")
+    axis.axhline(0, color="grey", linewidth=0.6)
+    axis.set_xlabel(balances.index.name or "period")
+    axis.set_ylabel("net lending (+) / borrowing (-)")
+    axis.set_title(title or "Sector net lending")
+    axis.legend(fontsize=8, frameon=False)
+    axis.grid(alpha=0.3)
+    return _finish(figure, plt, path)
+
+
+def plot_flows(flows: list[tuple[str, str, str, float]], title: str = "", path: str | Path | None = None):
+    """A Sankey diagram of one period's transactions: payers on the left, receivers on the right.
+
+    ``flows`` are (transaction, payer, receiver, amount) with amount > 0, e.g. from ``accounting.flows``.
+    """
+    from matplotlib.patches import PathPatch, Rectangle
+    from matplotlib.path import Path as CurvePath
+
+    plt = _pyplot(path)
+    sectors = sorted({f[1] for f in flows} | {f[2] for f in flows})
+    total = sum(f[3] for f in flows) or 1.0
+    gap = 0.04
+    scale = (1 - gap * (len(sectors) - 1)) / total
+
+    def stack(side: int):
+        """Vertical extent of each sector's node on one side (0 payers, 1 receivers)."""
+        sizes = {s: sum(f[3] for f in flows if f[1 + side] == s) for s in sectors}
+        out, top = {}, 1.0
+        for sector in sectors:
+            out[sector] = [top, top - sizes[sector] * scale]
+            top -= sizes[sector] * scale + (gap if sizes[sector] else 0)
+        return out
+
+    left, right = stack(0), stack(1)
+    colours = plt.get_cmap("tab10")
+    transactions = sorted({f[0] for f in flows})
+    figure, axis = plt.subplots(figsize=(9, 5.5))
+    cursor_left = {s: v[0] for s, v in left.items()}
+    cursor_right = {s: v[0] for s, v in right.items()}
+    for name, payer, receiver, amount in sorted(flows, key=lambda f: (sectors.index(f[1]), sectors.index(f[2]))):
+        height = amount * scale
+        y0, y1 = cursor_left[payer], cursor_right[receiver]
+        cursor_left[payer] -= height
+        cursor_right[receiver] -= height
+        vertices = [
+            (0.1, y0),
+            (0.5, y0),
+            (0.5, y1),
+            (0.9, y1),
+            (0.9, y1 - height),
+            (0.5, y1 - height),
+            (0.5, y0 - height),
+            (0.1, y0 - height),
+            (0.1, y0),
+        ]
+        codes = [
+            CurvePath.MOVETO,
+            CurvePath.CURVE4,
+            CurvePath.CURVE4,
+            CurvePath.CURVE4,
+            CurvePath.LINETO,
+            CurvePath.CURVE4,
+            CurvePath.CURVE4,
+            CurvePath.CURVE4,
+            CurvePath.CLOSEPOLY,
+        ]
+        colour = colours(transactions.index(name) % 10)
+        axis.add_patch(PathPatch(CurvePath(vertices, codes), facecolor=colour, alpha=0.55, edgecolor="none"))
+    for side, nodes, x in ((0, left, 0.08), (1, right, 0.9)):
+        for sector, (top, bottom) in nodes.items():
+            if top - bottom <= 0:
+                continue
+            axis.add_patch(Rectangle((x, bottom), 0.02, top - bottom, color="dimgrey"))
+            axis.text(
+                x - 0.01 if side == 0 else x + 0.03,
+                (top + bottom) / 2,
+                sector,
+                ha="right" if side == 0 else "left",
+                va="center",
+                fontsize=9,
+            )
+    handles = [Rectangle((0, 0), 1, 1, color=colours(i % 10), alpha=0.55) for i in range(len(transactions))]
+    axis.legend(
+        handles,
+        transactions,
+        fontsize=8,
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=min(3, len(transactions)),
+    )
+    axis.set_xlim(-0.2, 1.2)
+    axis.set_ylim(-0.02, 1.02)
+    axis.axis("off")
+    axis.set_title(title or "Transactions: who pays whom")
+    axis.text(0.09, 1.02, "pays", ha="center", fontsize=8)
+    axis.text(0.91, 1.02, "receives", ha="center", fontsize=8)
+    return _finish(figure, plt, path)
+
+
+def plot_blocks(graph, blocks, title: str = "", path: str | Path | None = None):
+    """The block graph: each block a node (its variables), arrows from the blocks it needs."""
+    import networkx as nx
+
+    plt = _pyplot(path)
+    condensed = nx.DiGraph()
+    owner = {v: i for i, block in enumerate(blocks) for v in block.variables}
+    for i, block in enumerate(blocks):
+        condensed.add_node(i, layer=0)
+    for a, b in graph.edges:
+        if owner[a] != owner[b]:
+            condensed.add_edge(owner[a], owner[b])
+    for layer, nodes in enumerate(nx.topological_generations(condensed)):
+        for node in nodes:
+            condensed.nodes[node]["layer"] = layer
+    position = nx.multipartite_layout(condensed, subset_key="layer", align="horizontal")
+    position = {n: (x, -y) for n, (y, x) in position.items()}
+    labels = {i: "\n".join(textwrap_lines(", ".join(block.variables), 28)) for i, block in enumerate(blocks)}
+    colours = ["tab:orange" if block.simultaneous else "tab:blue" for block in blocks]
+    height = max(4, 1.1 * (max(d["layer"] for _, d in condensed.nodes(data=True)) + 1))
+    figure, axis = plt.subplots(figsize=(10, height))
+    nx.draw_networkx_edges(condensed, position, ax=axis, arrows=True, arrowsize=10, edge_color="grey", node_size=1800)
+    nx.draw_networkx_nodes(condensed, position, ax=axis, node_color=colours, node_size=1800, alpha=0.25)
+    nx.draw_networkx_labels(condensed, position, labels, ax=axis, font_size=7)
+    axis.set_title(title or "Blocks in solve order (top to bottom); orange = simultaneous")
+    axis.axis("off")
+    return _finish(figure, plt, path)
+
+
+def textwrap_lines(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [text]

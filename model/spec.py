@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from .errors import DuplicateDefinitionError, ModelFileError, SystemNotClosedError, UnknownNameError
+from .matrices import Matrix
 from .parse import Where, current, split_symbol
 
 
@@ -72,6 +73,7 @@ class ModelSpec:
     positive: list[str] = field(default_factory=list)
     experiment: Experiment = field(default_factory=Experiment)
     descriptions: dict[str, str] = field(default_factory=dict)
+    matrices: dict[str, Matrix] = field(default_factory=dict)
 
     @property
     def endogenous(self) -> list[str]:
@@ -179,6 +181,16 @@ def validate(spec: ModelSpec, declared_variables: list[str] | None = None) -> Mo
                 f"{spec.path}: {len(where_of)} equations for {len(declared_variables)} declared variables "
                 f"([model] variables): {'; '.join(parts)}. Add the missing equations or fix the list"
             )
+    for matrix in spec.matrices.values():
+        for row in matrix.rows:
+            for column, cell in zip(matrix.columns, (*row.cells, row.total)):
+                for symbol in getattr(cell, "free_symbols", ()):
+                    name, _ = split_symbol(symbol)
+                    if name not in known:
+                        raise UnknownNameError(
+                            f"{row.where}: {matrix.title}, row {row.name!r}, column {column!r}: unknown name "
+                            f"{name!r}.{suggest(name, known)}"
+                        )
     for label, names in (("main_variables", spec.main_variables), ("positive", spec.positive)):
         for name in names:
             allowed = where_of if label == "positive" else set(where_of) | set(spec.exogenous)

@@ -72,6 +72,9 @@ def test_lag_symbols_round_trip():
         ("~x", "the unary operator Invert is not allowed"),
         ("1e999", "is not finite"),
         ("", "the right-hand side is empty"),
+        ("log(-1) + x", "which is not a finite real number"),
+        ("sqrt(-4)", "which is not a finite real number"),
+        ("x + 1/0", "which is not a finite real number"),
     ],
 )
 def test_rejected_forms_say_where_and_why(text, message):

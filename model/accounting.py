@@ -1,0 +1,384 @@
+"""Accounting that checks itself: every row and column of both matrices, and stocks against flows.
+
+Three kinds of check, each relative to the gross size of what is summed (so a 1e-9 tolerance means the
+same in a model of tens and one of trillions):
+
+* rows: a balance-sheet row sums to its ``total`` (0 for financial assets: each is someone's liability);
+  a flow row sums to 0 (every flow comes from somewhere and goes somewhere);
+* columns: a sector's balance sheet sums to 0 with its net worth; its transactions sum to 0 (its budget);
+* stock-flow: the change in each balance-sheet cell equals minus its flow-of-funds cell plus its
+  revaluation cell.
+
+``Accounting.check`` runs these on the values of a run; ``identities`` asks, before any run, which of
+them the equations imply (and so finds the hidden equation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from .errors import SolveError
+from .evaluate import ExpressionEvaluator
+from .matrices import BALANCE_SHEET, TRANSACTIONS, Matrix
+
+TOLERANCE = 1e-9
+ABSOLUTE_FLOOR = 1e-12
+
+
+@dataclass(frozen=True)
+class Sum:
+    """One accounting identity: ``terms`` (cell positions with a sign) should add up to zero."""
+
+    matrix: Matrix
+    kind: str  # "row", "column" or "stock-flow"
+    name: str
+    terms: tuple[tuple[int, float, str], ...]  # (cell index, sign, label) ; labels name the cell
+    first_period: int  # 0 for balance-sheet levels, 1 for anything with a flow or a change
+    row: int | None = None
+    column: int | None = None
+
+    @property
+    def label(self) -> str:
+        what = {"row": "row", "column": "column", "stock-flow": "stocks and flows,"}[self.kind]
+        return f"{self.matrix.title}, {what} {self.name!r}" if self.kind != "stock-flow" else f"{what} {self.name}"
+
+
+@dataclass
+class Imbalance:
+    """The worst period of one check: the imbalance, the gross size, and each cell's value."""
+
+    check: Sum
+    period: int
+    imbalance: float
+    gross: float
+    cells: list[tuple[str, float]]
+    member: int = 0
+
+    @property
+    def relative(self) -> float:
+        return abs(self.imbalance) / self.gross if self.gross > 0 else (0.0 if self.imbalance == 0 else np.inf)
+
+
+@dataclass
+class AccountingReport:
+    """The worst imbalance of every check over a run; ``failures`` are those above the tolerance."""
+
+    worst: list[Imbalance]
+    tolerance: float
+    failures: list[Imbalance] = field(default_factory=list)
+
+    @property
+    def largest(self) -> Imbalance | None:
+        return max(self.worst, key=lambda i: i.relative, default=None)
+
+    @property
+    def max_relative_imbalance(self) -> float:
+        return self.largest.relative if self.worst else 0.0
+
+    def message(self) -> str:
+        """The first failure, said so that a user can find the cell: values, sizes, suspects."""
+        failure = self.failures[0]
+        check = failure.check
+        cells = "; ".join(f"{label} = {value:.10g}" for label, value in failure.cells) or "no cells"
+        member = f" (batch member {failure.member})" if failure.member else ""
+        text = (
+            f"{check.label} does not add up in period {failure.period}{member}: it is off by {failure.imbalance:.6g}, "
+            f"{failure.relative:.2e} of its gross size {failure.gross:.6g} (tolerance {self.tolerance:g}). "
+            f"Cells: {cells}."
+        )
+        suspects = _suspects(self.failures, failure)
+        if suspects:
+            text += f" {suspects}"
+        elif check.kind == "stock-flow":
+            text += (
+                " The stock changed by a different amount than its flows and revaluations: check the change "
+                "row's cell, the revaluation row, or the stock's equation."
+            )
+        else:
+            text += f" A flow is missing from this {check.kind} or has the wrong sign."
+        return text + " (Run 'drypowder check MODEL' for the full picture; run with check_accounting=False to explore.)"
+
+
+class Accounting:
+    """The model's matrices compiled once; ``check`` evaluates every identity on a run's values."""
+
+    def __init__(self, matrices: dict[str, Matrix], series: list[str], parameters: list[str]):
+        self.matrices = matrices
+        self.positions: dict[tuple[str, int, int], int] = {}  # (kind, row, column) -> cell index
+        expressions: list[sympy.Expr | None] = []
+        for kind, matrix in matrices.items():
+            for r, row in enumerate(matrix.rows):
+                for c, cell in enumerate((*row.cells, row.total)):
+                    self.positions[kind, r, c] = len(expressions)
+                    expressions.append(cell)
+        # Each cell's size is the sum of the sizes of its terms, so that a cell like d(Hh) = Hh - Hh(-1)
+        # counts the levels it differences: rounding in a small change of a large stock is not an error.
+        sizes = [
+            None if e is None else sympy.Add(*map(sympy.Abs, sympy.Add.make_args(sympy.expand(e)))) for e in expressions
+        ]
+        self.evaluate_all = ExpressionEvaluator(expressions + sizes, series, parameters)
+        self.sums = _sums(matrices, self.positions)
+        self.cell_count = len(expressions)
+
+    def evaluate(self, values: np.ndarray, parameters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cell values and cell sizes, ``[cell, period, ...]`` each."""
+        both = self.evaluate_all(values, parameters)
+        return both[: self.cell_count], both[self.cell_count :]
+
+    def table(self, kind: str, values: np.ndarray, parameters: np.ndarray, period: int) -> np.ndarray:
+        """One matrix's cell values in one period, ``[row, column]``, NaN where a cell is empty."""
+        cells, _ = self.evaluate(values, parameters)
+        matrix = self.matrices[kind]
+        out = np.full((len(matrix.rows), len(matrix.columns)), np.nan)
+        for r, row in enumerate(matrix.rows):
+            for c, cell in enumerate(row.cells):
+                if cell is not None:
+                    out[r, c] = cells[self.positions[kind, r, c], period]
+        return out
+
+    def check(self, values: np.ndarray, parameters: np.ndarray, tolerance: float = TOLERANCE) -> AccountingReport:
+        """Every identity in every period; values are ``[period, series]`` or ``[period, series, batch]``."""
+        cells, sizes = self.evaluate(values, parameters)
+        if cells.ndim == 2:
+            cells, sizes = cells[:, :, None], sizes[:, :, None]
+        worst, failures = [], []
+        for check in self.sums:
+            total, gross = _add_up(check, cells, sizes)
+            total, gross = total[check.first_period :], gross[check.first_period :]
+            if total.size == 0:
+                continue
+            relative = np.abs(total) / np.maximum(gross, np.finfo(float).tiny)
+            relative = np.where(gross > 0, relative, np.where(total == 0, 0.0, np.inf))
+            period, member = np.unravel_index(
+                np.nanargmax(np.where(np.isnan(relative), np.inf, relative)), relative.shape
+            )
+            imbalance = _imbalance(check, cells, total, gross, period, member)
+            worst.append(imbalance)
+            bad = ~(np.abs(total) <= tolerance * gross + ABSOLUTE_FLOOR)
+            if bad.any():
+                first_period, first_member = np.argwhere(bad)[0]
+                failures.append(_imbalance(check, cells, total, gross, first_period, first_member))
+        failures.sort(key=lambda i: (i.period, -i.relative))
+        return AccountingReport(worst, tolerance, failures)
+
+
+def _sums(matrices: dict[str, Matrix], positions) -> list[Sum]:
+    sums = []
+    for kind, matrix in matrices.items():
+        first = 0 if kind == BALANCE_SHEET else 1
+        width = len(matrix.columns)
+        for r, row in enumerate(matrix.rows):
+            terms = [(positions[kind, r, c], 1.0, matrix.columns[c]) for c in range(width) if row.cells[c] is not None]
+            if row.total is not None:
+                terms.append((positions[kind, r, width], -1.0, "total"))
+            sums.append(Sum(matrix, "row", row.name, tuple(terms), first, row=r))
+        for c, column in enumerate(matrix.columns):
+            terms = tuple(
+                (positions[kind, r, c], 1.0, row.name)
+                for r, row in enumerate(matrix.rows)
+                if row.cells[c] is not None and row.is_transaction
+            )
+            sums.append(Sum(matrix, "column", column, terms, first, column=c))
+    if BALANCE_SHEET in matrices and TRANSACTIONS in matrices:
+        sums.extend(_stock_flow_sums(matrices[BALANCE_SHEET], matrices[TRANSACTIONS], positions))
+    return sums
+
+
+def _stock_flow_sums(balance: Matrix, flows: Matrix, positions) -> list[Sum]:
+    """Change of each balance-sheet cell = -(change-row cells) + (revaluation-row cells) of that sector.
+
+    The balance-sheet cell enters twice: now (sign +1) and last period (marked with a negative index,
+    read one period back).
+    """
+    sums = []
+    for r, row in enumerate(balance.rows):
+        linked = [(f, flow) for f, flow in enumerate(flows.rows) if row.name in (flow.change, flow.revaluation)]
+        if not linked:
+            continue
+        for c, sector in enumerate(balance.columns):
+            cell = positions[BALANCE_SHEET, r, c]
+            terms = []
+            if row.cells[c] is not None:
+                terms += [(cell, 1.0, f"{sector} {row.name} now"), (-1 - cell, -1.0, f"{sector} {row.name} before")]
+            for f, flow in linked:
+                for j, flow_sector in enumerate(flows.sectors):
+                    if flow_sector == sector and flow.cells[j] is not None:
+                        sign = 1.0 if flow.change else -1.0  # uses of funds are negative in the flow matrix
+                        terms.append((positions[TRANSACTIONS, f, j], sign, f"{flow.name} ({flows.columns[j]})"))
+            if terms:
+                sums.append(Sum(balance, "stock-flow", f"{row.name!r} of {sector}", tuple(terms), 1))
+    return sums
+
+
+def _read(cells: np.ndarray, index: int) -> np.ndarray:
+    """A cell's values; a negative index -1 - i means cell i one period earlier (period 0 repeats)."""
+    if index >= 0:
+        return cells[index]
+    values = cells[-1 - index]
+    return np.concatenate([values[:1], values[:-1]])
+
+
+def _add_up(check: Sum, cells: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The signed sum of a check's cells and its gross size, per period (and batch member)."""
+    shape = cells.shape[1:]
+    total, gross = np.zeros(shape), np.zeros(shape)
+    for index, sign, _ in check.terms:
+        total += sign * _read(cells, index)
+        gross += _read(sizes, index)
+    return total, gross
+
+
+def _imbalance(check: Sum, cells, total, gross, period, member) -> Imbalance:
+    absolute = period + check.first_period
+    values = [(label, float(_read(cells, index)[absolute, member]) * sign) for index, sign, label in check.terms]
+    return Imbalance(
+        check, int(absolute), float(total[period, member]), float(gross[period, member]), values, int(member)
+    )
+
+
+def _suspects(failures: list[Imbalance], failure: Imbalance) -> str:
+    """Where a failing row meets a failing column of the same matrix and period, name that cell."""
+    check = failure.check
+    if check.kind not in ("row", "column"):
+        return ""
+    same = [f for f in failures if f.check.matrix is check.matrix and f.period == failure.period]
+    rows = [f for f in same if f.check.kind == "row"]
+    columns = [f for f in same if f.check.kind == "column"]
+    hints = []
+    for row_failure in rows:
+        for column_failure in columns:
+            r, c = row_failure.check.row, column_failure.check.column
+            matrix_row = check.matrix.rows[r]
+            cell = matrix_row.texts[c]
+            where = f"cell ({matrix_row.name!r}, {check.matrix.columns[c]!r})"
+            off = row_failure.imbalance
+            if cell and np.isclose(off, column_failure.imbalance, rtol=1e-6, atol=0):
+                value = dict(row_failure.cells).get(check.matrix.columns[c])
+                if value is not None and np.isclose(off, 2 * value, rtol=1e-6, atol=0):
+                    hints.append(f"{where}, written {cell!r}, looks like it has the wrong sign")
+                else:
+                    hints.append(f"{where}, written {cell!r}, is off by {off:.6g}")
+            elif np.isclose(off, column_failure.imbalance, rtol=1e-6, atol=0):
+                hints.append(
+                    f"{where} is empty but both its row and column are short by {-off:.6g}: a flow is missing there"
+                )
+    if not hints:
+        return ""
+    return "Suspect: " + "; ".join(hints) + "."
+
+
+# --- before any run: which identities do the equations imply? -------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdentityStatus:
+    """How one check relates to the equations: 'identity', 'stock identity' or 'fails'."""
+
+    check: Sum
+    status: str
+    equation: str = ""  # for a stock identity: the implied equation, e.g. 'Hh = Hs'
+    expression: sympy.Expr | None = None  # its left side minus its right side
+
+
+def hidden_equations(statuses: list[IdentityStatus]) -> list[IdentityStatus]:
+    """The model's hidden equation(s): the balance-sheet rows that hold only through history.
+
+    A row (an instrument held = the instrument issued: Hh = Hs) is the redundant equation in the
+    book's sense; a sector's column that needs history too (V = Bs) follows from it and from the
+    sectors' budget constraints, so columns are reported only if no row is. One per distinct equation.
+    """
+    stock = [s for s in statuses if s.status == "stock identity"]
+    chosen = [s for s in stock if s.check.kind == "row"] or stock
+    unique: list[IdentityStatus] = []
+    for status in chosen:
+        if not any(
+            sympy.expand(status.expression - u.expression) == 0 or sympy.expand(status.expression + u.expression) == 0
+            for u in unique
+        ):
+            unique.append(status)
+    return unique
+
+
+def identities(model, draws: int = 4, seed: int = 0) -> list[IdentityStatus]:
+    """Which checks the equations imply, found without a full run, in two one- or two-period tests.
+
+    1. From the model's own (consistent) starting state, with its exogenous values from period 1 on
+       jittered by +-10% across ``draws`` batch members, solve two periods: a check that fails there does not follow from
+       the equations.
+    2. From random starting states, solve one period: a balance-sheet check that holds anyway is implied
+       by the period's equations alone (an identity); one that only held in test 1 holds because it
+       held in the previous period -- a stock identity, which is where the model's hidden (redundant)
+       equation lives.
+    """
+    accounting = model.accounting
+    if accounting is None:
+        return []
+    rng = np.random.default_rng(seed)
+    params, exogenous, initial = model.inputs(2, list(model.spec.experiment.shocks))
+    jitter = 1 + 0.2 * (rng.random((1, exogenous.shape[1], draws)) - 0.5)
+    jitter = np.concatenate([np.ones_like(jitter), np.repeat(jitter, 2, axis=0)])  # period 0 is the given state
+    consistent = _solve_draws(model, params, exogenous * jitter, np.repeat(initial, draws, axis=1), draws)
+    scale = float(np.mean(np.abs(initial[initial != 0]))) if np.any(initial != 0) else 1.0
+    scrambled = None
+    for spread in (0.2, 0.02):  # random starting states; a smaller spread if a nonlinear model will not solve
+        noise = 1 + spread * (rng.random((initial.shape[0], draws)) - 0.5)
+        start = np.where(initial != 0, initial * noise, scale * spread * rng.random((initial.shape[0], draws)))
+        scrambled = _solve_draws(model, params, exogenous[:2], start, draws)
+        if scrambled is not None:
+            break
+    out = []
+    for check in accounting.sums:
+        if consistent is not None and not _holds(accounting, check, consistent, periods=slice(1, None)):
+            out.append(IdentityStatus(check, "fails"))
+        elif (
+            check.first_period == 0 and scrambled is not None and not _holds(accounting, check, scrambled, slice(1, 2))
+        ):
+            text, expression = _as_equation(check)
+            out.append(IdentityStatus(check, "stock identity", text, expression))
+        else:
+            out.append(IdentityStatus(check, "identity"))
+    return out
+
+
+def _solve_draws(model, params, exogenous, initial, draws):
+    """(values, parameters) of a short batch run, or None if it cannot be solved."""
+    from .solve import simulate
+
+    parameters = np.repeat(params, draws, axis=1)
+    try:
+        values = simulate(
+            model.compiled, parameters, np.broadcast_to(exogenous, exogenous.shape[:2] + (draws,)), initial
+        )
+    except SolveError:
+        return None
+    return values, parameters
+
+
+def _holds(accounting: Accounting, check: Sum, run, periods: slice) -> bool:
+    values, parameters = run
+    cells, sizes = accounting.evaluate(values, parameters)
+    total, gross = _add_up(check, cells, sizes)
+    return bool(np.all((np.abs(total) <= 1e-8 * gross + ABSOLUTE_FLOOR)[periods]))
+
+
+def _as_equation(check: Sum) -> tuple[str, sympy.Expr]:
+    """'Hh = Hs' (and Hh - Hs) from a balance-sheet row or column whose cells are +Hh and -Hs."""
+    matrix = check.matrix
+    left, right = [], []
+    for r, row in enumerate(matrix.rows):
+        for c in range(len(matrix.columns) + 1):
+            if (check.row is not None and r != check.row) or (check.column is not None and c != check.column):
+                continue
+            cell = (*row.cells, row.total)[c]
+            if cell is None:
+                continue
+            if c == len(matrix.columns):
+                cell = -cell
+            (right if cell.could_extract_minus_sign() else left).append(
+                -cell if cell.could_extract_minus_sign() else cell
+            )
+    left_side, right_side = sympy.Add(*left), sympy.Add(*right)
+    return f"{left_side} = {right_side}", left_side - right_side
