@@ -139,6 +139,50 @@ class Accounting:
                     out[r, c] = cells[self.positions[kind, r, c], period]
         return out
 
+    def net_lending(self, values: np.ndarray, parameters: np.ndarray) -> dict[str, np.ndarray]:
+        """Each sector's net lending per period: its transactions other than flows of funds.
+
+        Equal to minus its net acquisition of financial assets; across sectors they sum to zero.
+        """
+        flows = self.matrices[TRANSACTIONS]
+        cells, _ = self.evaluate(values, parameters)
+        out = {}
+        for sector in dict.fromkeys(flows.sectors):
+            total = np.zeros(cells.shape[1:])
+            for r, row in enumerate(flows.rows):
+                if row.is_transaction and row.change is None:
+                    for c, cell in enumerate(row.cells):
+                        if cell is not None and flows.sectors[c] == sector:
+                            total = total + cells[self.positions[TRANSACTIONS, r, c]]
+            out[sector] = total
+        return out
+
+    def payments(self, values: np.ndarray, parameters: np.ndarray, period: int) -> list[tuple[str, str, str, float]]:
+        """One period's transactions as (row, payer, receiver, amount), for a Sankey diagram.
+
+        Within a row, each paying sector's payment is split over the receiving sectors in proportion
+        to what they receive; payments within one sector (between its accounts) are left out.
+        """
+        flows = self.matrices[TRANSACTIONS]
+        cells, _ = self.evaluate(values, parameters)
+        out = []
+        for r, row in enumerate(flows.rows):
+            if not row.is_transaction or row.change is not None:
+                continue
+            by_sector: dict[str, float] = {}
+            for c, cell in enumerate(row.cells):
+                if cell is not None:
+                    value = float(cells[self.positions[TRANSACTIONS, r, c], period])
+                    by_sector[flows.sectors[c]] = by_sector.get(flows.sectors[c], 0.0) + value
+            payers = {s: -v for s, v in by_sector.items() if v < 0}
+            receivers = {s: v for s, v in by_sector.items() if v > 0}
+            received = sum(receivers.values())
+            for payer, paid in payers.items():
+                for receiver, got in receivers.items():
+                    if payer != receiver and received > 0:
+                        out.append((row.name, payer, receiver, paid * got / received))
+        return out
+
     def check(self, values: np.ndarray, parameters: np.ndarray, tolerance: float = TOLERANCE) -> AccountingReport:
         """Every identity in every period; values are ``[period, series]`` or ``[period, series, batch]``."""
         cells, sizes = self.evaluate(values, parameters)
@@ -306,8 +350,8 @@ def identities(model, draws: int = 4, seed: int = 0) -> list[IdentityStatus]:
     """Which checks the equations imply, found without a full run, in two one- or two-period tests.
 
     1. From the model's own (consistent) starting state, with its exogenous values from period 1 on
-       jittered by +-10% across ``draws`` batch members, solve two periods: a check that fails there does not follow from
-       the equations.
+       jittered by +-10% across ``draws`` batch members, solve two periods: a check that fails there does
+       not follow from the equations.
     2. From random starting states, solve one period: a balance-sheet check that holds anyway is implied
        by the period's equations alone (an identity); one that only held in test 1 holds because it
        held in the previous period -- a stock identity, which is where the model's hidden (redundant)

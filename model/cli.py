@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-experiment", action="store_true", help="run without the model's standard shocks")
     run.add_argument("--csv", metavar="PATH", help="write every variable, every period, at full precision")
     run.add_argument("--plot", metavar="PATH.png", help="save a plot of the main variables")
+    run.add_argument("--plot-net-lending", metavar="PATH.png", help="save a plot of sector net lending ")
     run.add_argument(
         "--variables", metavar="A,B,...", help="variables to print and plot (default: the model's main ones)"
     )
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     matrix.add_argument("--which", choices=["balance_sheet", "transactions", "both"], default="both")
     matrix.add_argument("--period", type=int, help="show values of this period (0 = initial state)")
     matrix.add_argument("--format", choices=FORMATS, default="md")
+    matrix.add_argument("--sankey", metavar="PATH.png", help="with --period: save a Sankey diagram of its flows")
     matrix.set_defaults(command=_matrix)
 
     blocks = verbs.add_parser(
@@ -114,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the order in which the equations are solved each period.",
     )
     blocks.add_argument("model", help="shipped model name or path to a model file")
+    blocks.add_argument("--plot", metavar="PATH.png", help="save a drawing of the block graph")
     blocks.set_defaults(command=_blocks)
     return parser
 
@@ -182,6 +185,11 @@ def _run(args) -> int:
         title = f"{spec.name}: {spec.experiment.description}" if not args.no_experiment else spec.name
         plot_results(results, variables, textwrap.shorten(title, 110), spec.descriptions, args.plot)
         print(f"saved plot of {', '.join(variables)} to {args.plot}")
+    if args.plot_net_lending:
+        from .plot import plot_net_lending
+
+        plot_net_lending(model.net_lending(results), f"{spec.name}: sector net lending", args.plot_net_lending)
+        print(f"saved plot of sector net lending to {args.plot_net_lending}")
     return 0
 
 
@@ -251,6 +259,14 @@ def _matrix(args) -> int:
         results = model.run(periods=max(args.period, model.spec.experiment.periods, 1))
         params = np.array([model.parameters[name] for name in model.compiled.parameters], dtype=float)
         values = results[model.compiled.series].to_numpy(dtype=float)
+    if args.sankey:
+        if values is None:
+            raise ModelError("--sankey needs --period T: the diagram shows the flows of one period")
+        from .plot import plot_flows
+
+        title = f"{model.name}: transactions in period {args.period}"
+        plot_flows(model.payments(results, args.period), title, args.sankey)
+        print(f"saved Sankey diagram of period {args.period} to {args.sankey}\n")
     for kind in kinds:
         if kind not in model.spec.matrices:
             continue
@@ -273,6 +289,12 @@ def _blocks(args) -> int:
     for number, block in enumerate(blocks, start=1):
         kind = f"simultaneous, {len(block.variables)} variables" if block.simultaneous else "recursive"
         print(f"  {number:>3}. [{kind}] {', '.join(block.variables)}")
+    if args.plot:
+        from .graph import dependency_graph
+        from .plot import plot_blocks
+
+        plot_blocks(dependency_graph(model.spec), blocks, f"{model.name}: blocks in solve order", args.plot)
+        print(f"saved block graph to {args.plot}")
     return 0
 
 

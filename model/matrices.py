@@ -55,6 +55,12 @@ class Matrix:
     def title(self) -> str:
         return TITLES[self.kind]
 
+    def _repr_html_(self) -> str:
+        """Notebooks show the matrix as the book prints it (with symbols)."""
+        from .display import render
+
+        return render(self, fmt="html", title=self.title)
+
     def row(self, name: str) -> MatrixRow:
         for row in self.rows:
             if row.name == name:
@@ -163,7 +169,8 @@ def _link(balance: Matrix, flows: Matrix) -> None:
     if missing:
         raise ModelFileError(
             f"{flows.where}: transactions column(s) for {', '.join(sorted(set(missing)))} match no balance-sheet "
-            f"column ({', '.join(balance.columns)}); name a column like the sector, or 'Sector: current'/'Sector: capital'"
+            f"column ({', '.join(balance.columns)}); name a column like the sector, or "
+            "'Sector: current'/'Sector: capital'"
         )
     unmatched = [column for column in balance.columns if column not in flows.sectors]
     if unmatched:

@@ -130,12 +130,28 @@ class Model:
             results.attrs["max_relative_imbalance"] = report.max_relative_imbalance
         return results
 
+    def _arrays(self, results: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        params = np.array([self.parameters[name] for name in self.compiled.parameters], dtype=float)
+        return results[self.compiled.series].to_numpy(dtype=float), params
+
+    def net_lending(self, results: pd.DataFrame) -> pd.DataFrame:
+        """Each sector's net lending (+) or borrowing (-) per period, from the flow matrix; rows sum to 0."""
+        if self.accounting is None or "transactions" not in self.spec.matrices:
+            raise ModelError(f"model {self.name} declares no [transactions] matrix, so it has no sector balances")
+        balances = pd.DataFrame(self.accounting.net_lending(*self._arrays(results)), index=results.index)
+        return balances.iloc[1:]
+
+    def payments(self, results: pd.DataFrame, period: int) -> list[tuple[str, str, str, float]]:
+        """(transaction, payer, receiver, amount) in ``period``, for ``plot_flows``."""
+        if self.accounting is None or "transactions" not in self.spec.matrices:
+            raise ModelError(f"model {self.name} declares no [transactions] matrix")
+        return self.accounting.payments(*self._arrays(results), period)
+
     def check_accounting(self, results: pd.DataFrame, tolerance: float = TOLERANCE) -> AccountingReport:
         """Every row, column and stock-flow link of the matrices, in every period of ``results``."""
         if self.accounting is None:
             return AccountingReport([], tolerance)
-        params = np.array([self.parameters[name] for name in self.compiled.parameters], dtype=float)
-        return self.accounting.check(results[self.compiled.series].to_numpy(dtype=float), params, tolerance)
+        return self.accounting.check(*self._arrays(results), tolerance)
 
     def inputs(self, periods: int, shocks: list[Shock]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The solver's inputs for one run (batch size 1): parameters, exogenous paths, initial state."""

@@ -179,8 +179,7 @@ def plot_blocks(graph, blocks, title: str = "", path: str | Path | None = None):
     plt = _pyplot(path)
     condensed = nx.DiGraph()
     owner = {v: i for i, block in enumerate(blocks) for v in block.variables}
-    for i, block in enumerate(blocks):
-        condensed.add_node(i, layer=0)
+    condensed.add_nodes_from(range(len(blocks)), layer=0)
     for a, b in graph.edges:
         if owner[a] != owner[b]:
             condensed.add_edge(owner[a], owner[b])
@@ -196,7 +195,7 @@ def plot_blocks(graph, blocks, title: str = "", path: str | Path | None = None):
     nx.draw_networkx_edges(condensed, position, ax=axis, arrows=True, arrowsize=10, edge_color="grey", node_size=1800)
     nx.draw_networkx_nodes(condensed, position, ax=axis, node_color=colours, node_size=1800, alpha=0.25)
     nx.draw_networkx_labels(condensed, position, labels, ax=axis, font_size=7)
-    axis.set_title(title or "Blocks in solve order (top to bottom); orange = simultaneous")
+    axis.set_title((title or "Blocks in solve order") + " (left to right; orange = simultaneous)")
     axis.axis("off")
     return _finish(figure, plt, path)
 

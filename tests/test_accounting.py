@@ -231,3 +231,58 @@ def test_random_consistent_models_pass_and_single_corruptions_are_caught(tmp_pat
     broken = drypowder.load(_corrupt(path, "transactions", f"Flow {k}", column, text))
     with pytest.raises(AccountingError, match=rf"row 'Flow {k}' does not add up in period 1"):
         broken.run(periods=8)
+
+
+# --- what a user sees: sector balances, flows, matrices ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_sector_net_lending_sums_to_zero(name):
+    model = drypowder.load(name)
+    results = model.run()
+    balances = model.net_lending(results)
+    assert list(balances.columns) == list(model.spec.matrices["balance_sheet"].columns)
+    size = balances.abs().sum(axis=1).max()
+    assert balances.sum(axis=1).abs().max() <= 1e-13 * size
+    # net lending is the change in net financial wealth: households' equals the change in their money + bills...
+    if name == "pc":
+        saving = (results["V"] - results["V"].shift(1)).iloc[1:]
+        assert (balances["Households"] - saving).abs().max() < 1e-12
+
+
+def test_payments_add_up_to_each_transaction():
+    model = drypowder.load("pc")
+    results = model.run()
+    payments = model.payments(results, 5)
+    taxes = sum(amount for row, payer, receiver, amount in payments if row == "Taxes")
+    assert taxes == pytest.approx(results["T"][5], rel=1e-14)
+    assert all(amount > 0 and payer != receiver for _, payer, receiver, amount in payments)
+
+
+@pytest.mark.parametrize("fmt, marker", [("md", "| Money "), ("latex", r"\begin{tabular}"), ("html", "<table>")])
+def test_matrix_prints_symbols_and_values(cli, fmt, marker):
+    code, out, _ = cli("matrix", "sim", "--format", fmt)
+    assert code == 0 and marker in out and "-Hs" in out
+    code, out, _ = cli("matrix", "sim", "--period", "1", "--which", "transactions", "--format", "md")
+    assert code == 0
+    consumption = next(line for line in out.splitlines() if line.startswith("| Consumption"))
+    assert [c.strip() for c in consumption.split("|")[1:-1]] == ["Consumption", "-18.4615", "18.4615", "", "0"]
+
+
+def test_check_prints_the_hidden_equation_and_the_largest_imbalance(cli):
+    code, out, _ = cli("check", "pc")
+    assert code == 0
+    assert "Hidden equation: Hh = Hs   (balance sheet, row 'Money')" in out
+    assert "balance sheet, column 'Government': holds if it held last period  ->  V = Bs" in out
+    assert "Run (60 periods, the model's experiment): largest relative imbalance" in out
+
+
+def test_the_plots_are_written(cli, tmp_path):
+    code, out, _ = cli("run", "lp", "--plot-net-lending", tmp_path / "nl.png")
+    assert code == 0 and (tmp_path / "nl.png").read_bytes()[:4] == b"\x89PNG"
+    code, out, _ = cli("matrix", "lp", "--period", "5", "--sankey", tmp_path / "flows.png")
+    assert code == 0 and (tmp_path / "flows.png").read_bytes()[:4] == b"\x89PNG"
+    code, out, _ = cli("blocks", "lp", "--plot", tmp_path / "blocks.png")
+    assert code == 0 and (tmp_path / "blocks.png").read_bytes()[:4] == b"\x89PNG"
+    code, _, err = cli("matrix", "lp", "--sankey", tmp_path / "x.png")
+    assert code == 2 and err.startswith("error: --sankey needs --period T")
