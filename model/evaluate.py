@@ -32,11 +32,15 @@ class ExpressionEvaluator:
         self._function = sympy.lambdify(symbols, body, modules="numpy", dummify=True, cse=True)
 
     def __call__(self, values: np.ndarray, parameters: np.ndarray) -> np.ndarray:
-        """``values[period, series, ...]`` and ``parameters[parameter, ...]`` -> ``out[expression, period, ...]``."""
+        """``values[period, series, ...]`` and ``parameters[parameter, ...]`` -> ``out[expression, period, ...]``.
+
+        Parameters that change over time come as ``parameters[period, parameter, ...]``.
+        """
+        varying = parameters.ndim == values.ndim
         arguments = []
         for kind, index, lag in self._reads:
             if kind == "parameter":
-                arguments.append(parameters[index])
+                arguments.append(parameters[:, index] if varying else parameters[index])
             elif lag == 0:
                 arguments.append(values[:, index])
             else:

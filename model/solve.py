@@ -53,22 +53,26 @@ def simulate(
 ) -> np.ndarray:
     """Run periods 1..T; return ``values[period, series, batch]`` with period 0 the initial state.
 
-    ``params``: (n_parameters, K); ``exogenous``: (T + 1, n_exogenous, K); ``initial``: (n_endogenous, K).
+    ``exogenous``: (T + 1, n_exogenous, K); ``initial``: (n_endogenous, K); ``params``: (n_parameters, K),
+    or (T + 1, n_parameters, K) when a scenario changes a parameter from some period on.
     """
     n_endogenous = model.n_endogenous
     periods = exogenous.shape[0] - 1
-    batch = params.shape[1]
+    batch = exogenous.shape[2]
+    varying = params.ndim == 3
     pad = model.max_lag
     values = np.empty((periods + 1 + pad, len(model.series), batch))
     values[: pad + 1, :n_endogenous] = initial
     values[:pad, n_endogenous:] = exogenous[0]
     values[pad:, n_endogenous:] = exogenous
     solver = _BlockSolver(options, batch)
-    parameter_rows = [params[block.parameter_index] for block in model.blocks]
+    parameter_rows = None if varying else [params[block.parameter_index] for block in model.blocks]
     with np.errstate(all="ignore"):  # a NaN or infinity is reported by the solver, with its equation
         for period in range(1, periods + 1):
             row = pad + period
             values[row, :n_endogenous] = values[row - 1, :n_endogenous]  # last period's values: the first guess
+            if varying:
+                parameter_rows = [params[period, block.parameter_index] for block in model.blocks]
             for number, (block, p) in enumerate(zip(model.blocks, parameter_rows)):
                 inputs = values[row - block.input_lags, block.input_series]
                 solver.solve(block, values[row], inputs, p, period, number)
