@@ -20,8 +20,10 @@ from .errors import (
     UnknownNameError,
 )
 from .model import Model, load
+from .multipliers import multipliers
+from .scenario import compare, read_scenario, run_scenario
 from .shipped import shipped_models
-from .spec import Shock
+from .shocks import Shock
 
 __all__ = [
     "AccountingError",
@@ -38,6 +40,10 @@ __all__ = [
     "SolveError",
     "SystemNotClosedError",
     "UnknownNameError",
+    "compare",
     "load",
+    "multipliers",
+    "read_scenario",
+    "run_scenario",
     "shipped_models",
 ]

@@ -17,8 +17,9 @@ from .accounting import hidden_equations, identities
 from .display import FORMATS, render
 from .errors import AccountingError, DrypowderError, ModelError
 from .model import Model, load
-from .shipped import shipped_models
-from .solve import METHODS
+from .scenario import compare, read_scenario, run_scenario
+from .shipped import shipped_models, shipped_scenarios
+from .solve import BACKENDS, METHODS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,73 +52,150 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 2 bad input or usage, 3 solve failure, 4 accounting failure.",
     )
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
-
-    models = verbs.add_parser("models", help="list the shipped models", description="List the shipped models.")
+    models = verbs.add_parser("models", help="list the shipped models and scenarios", description="List them.")
     models.set_defaults(command=_models)
 
-    run = verbs.add_parser(
+    run = _verb(
+        verbs,
         "run",
-        help="run a model and print, save or plot its results",
-        description="Run a model (a shipped name such as 'sim', or a path to a .toml file) from its initial "
-        "state, with its standard experiment unless --no-experiment is given.",
+        _run,
+        "run a model and print, save or plot its results",
+        "Run a model (a shipped name such as 'sim', or a path to a .toml file) from its initial state, with its "
+        "standard experiment unless --no-experiment is given, or a scenario file.",
+        variables="variables to print and plot (default: the model's main ones)",
+        solver=True,
     )
-    run.add_argument("model", help="shipped model name (see 'drypowder models') or path to a model file")
     run.add_argument(
         "--periods", type=_positive_int, help="number of periods after period 0 (default: the experiment's)"
     )
-    run.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a parameter or exogenous value (repeatable)",
-    )
-    run.add_argument(
-        "--method", choices=METHODS, default="newton", help="solver for simultaneous blocks (default newton)"
-    )
-    run.add_argument("--tol", type=float, default=1e-10, help="relative residual tolerance (default 1e-10)")
     run.add_argument("--no-experiment", action="store_true", help="run without the model's standard shocks")
+    run.add_argument("--scenario", metavar="FILE", help="run a scenario (a file, or a shipped scenario's name)")
     run.add_argument("--csv", metavar="PATH", help="write every variable, every period, at full precision")
     run.add_argument("--plot", metavar="PATH.png", help="save a plot of the main variables")
-    run.add_argument("--plot-net-lending", metavar="PATH.png", help="save a plot of sector net lending ")
-    run.add_argument(
-        "--variables", metavar="A,B,...", help="variables to print and plot (default: the model's main ones)"
-    )
-    run.set_defaults(command=_run)
+    run.add_argument("--plot-net-lending", metavar="PATH.png", help="save a plot of sector net lending")
 
-    check = verbs.add_parser(
-        "check",
-        help="check the model's accounting: matrices against the equations, then a run",
-        description="Report which rows and columns of the balance sheet and transactions-flow matrix the "
-        "equations imply, print the hidden (redundant) equation, then run the model's experiment and report "
-        "the largest imbalance. Exit code 0 when consistent, 4 when not.",
+    comparison = _verb(
+        verbs,
+        "compare",
+        _compare,
+        "run a scenario beside its baseline: levels, differences, percent differences",
+        "Run the baseline (the model's experiment) and a scenario on the same periods and show baseline, scenario, "
+        "difference and percent difference for the chosen variables.",
+        variables="variables to show (default: the main ones)",
+        solver=True,
     )
-    check.add_argument("model", help="shipped model name or path to a model file")
+    comparison.add_argument("--scenario", required=True, metavar="FILE", help="a scenario file or shipped name")
+    comparison.add_argument("--csv", metavar="PATH", help="write every period: NAME_baseline, NAME_scenario, ...")
+    comparison.add_argument("--plot", metavar="PATH.png", help="save a plot of baseline and scenario")
+
+    mult = _verb(
+        verbs,
+        "multipliers",
+        _multipliers,
+        "impact, cumulative and long-run multipliers of an exogenous variable",
+        "Step an exogenous variable up permanently from a period on, beside the same baseline without the step, "
+        "and report the response per unit: on impact, cumulated over the horizon (sum of responses over sum of "
+        "the step), and in the long run (from the two steady states).",
+    )
+    mult.add_argument("--of", required=True, metavar="NAME", help="the exogenous variable that steps up, e.g. G")
+    mult.add_argument("--on", required=True, metavar="A,B,...", help="the variables whose response is measured")
+    mult.add_argument("--horizon", type=_positive_int, default=20, help="periods of the dynamic response (default 20)")
+    mult.add_argument("--start", type=_positive_int, default=1, help="first period of the step (default 1)")
+    mult.add_argument("--size", type=float, help="size of the step (default: 1%% of the base value, or 1)")
+    mult.add_argument("--with-experiment", action="store_true", help="measure against the experiment, not at rest")
+    mult.add_argument("--csv", metavar="PATH", help="write the dynamic multipliers")
+    mult.add_argument("--plot", metavar="PATH.png", help="save the impulse responses")
+
+    steady = _verb(
+        verbs,
+        "steady",
+        _steady,
+        "the steady state, solved directly, with a stability verdict",
+        "Solve the stationary equations (every lag equal to the current value) directly, pinned by the stock "
+        "identities' starting values, and judge stability from the eigenvalues of the linearised period map.",
+        variables="variables to show (default: every endogenous one)",
+    )
+    steady.add_argument(
+        "--no-experiment", action="store_true", help="use base exogenous values, not the experiment's last"
+    )
+
+    sweep = _verb(
+        verbs,
+        "sweep",
+        _sweep,
+        "vary parameters or exogenous values over seeded draws or a grid, in one pass",
+        "Solve many draws of a model at once (the batch axis) and save them as a labelled draw x period dataset "
+        "(netCDF). Each --vary NAME=LOW:HIGH draws NAME uniformly (seeded), or on a grid with --grid. The model's "
+        "experiment applies to every draw.",
+        sets=False,
+        variables="variables to summarise (default: the main ones)",
+    )
+    sweep.add_argument("--vary", action="append", required=True, metavar="NAME=LOW:HIGH", help="repeatable")
+    sweep.add_argument("--draws", type=_positive_int, default=1000, help="draws (or grid points per name)")
+    sweep.add_argument("--periods", type=_positive_int, help="periods (default: the experiment's)")
+    sweep.add_argument("--seed", type=int, default=0, help="the same seed gives the same draws (default 0)")
+    sweep.add_argument("--grid", action="store_true", help="an even grid instead of random draws")
+    sweep.add_argument("--out", metavar="FILE.nc", help="save the dataset (netCDF)")
+    sweep.add_argument("--fan", metavar="PATH.png", help="save a fan chart of the first variable")
+    sweep.add_argument("--scheduler", help="'local' for a Dask LocalCluster, or a Dask scheduler address")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    check = _verb(
+        verbs,
+        "check",
+        _check,
+        "check the model's accounting: matrices against the equations, then a run",
+        "Report which rows and columns of the balance sheet and transactions-flow matrix the equations imply, "
+        "print the hidden (redundant) equation, then run the model's experiment and report the largest "
+        "imbalance. Exit code 0 when consistent, 4 when not.",
+        sets=False,
+    )
     check.add_argument("--periods", type=_positive_int, help="periods to run (default: the experiment's)")
     check.add_argument("--tol", type=float, default=1e-9, help="relative tolerance of the run's checks (default 1e-9)")
-    check.set_defaults(command=_check)
 
-    matrix = verbs.add_parser(
+    matrix = _verb(
+        verbs,
         "matrix",
-        help="show the balance sheet or transactions-flow matrix, with symbols or a period's values",
-        description="Print a matrix as the book does: with symbols, or (with --period) with the values of that "
-        "period of the model's experiment, with row and column sums.",
+        _matrix,
+        "show the balance sheet or transactions-flow matrix, with symbols or values",
+        "Print a matrix as the book does: with symbols, or (with --period) with the values of that period of the "
+        "model's experiment, with row and column sums.",
+        sets=False,
     )
-    matrix.add_argument("model", help="shipped model name or path to a model file")
     matrix.add_argument("--which", choices=["balance_sheet", "transactions", "both"], default="both")
     matrix.add_argument("--period", type=int, help="show values of this period (0 = initial state)")
     matrix.add_argument("--format", choices=FORMATS, default="md")
     matrix.add_argument("--sankey", metavar="PATH.png", help="with --period: save a Sankey diagram of its flows")
-    matrix.set_defaults(command=_matrix)
 
-    blocks = verbs.add_parser(
+    blocks = _verb(
+        verbs,
         "blocks",
-        help="print the solve order: blocks, their variables, simultaneous or not",
-        description="Print the order in which the equations are solved each period.",
+        _blocks,
+        "print the solve order: blocks, their variables, simultaneous or not",
+        "Print the order in which the equations are solved each period.",
+        sets=False,
     )
-    blocks.add_argument("model", help="shipped model name or path to a model file")
     blocks.add_argument("--plot", metavar="PATH.png", help="save a drawing of the block graph")
-    blocks.set_defaults(command=_blocks)
+    return parser
+
+
+def _verb(verbs, name, command, summary, description, *, sets=True, variables=None, solver=False):
+    """A command that takes a model, with the options several commands share."""
+    parser = verbs.add_parser(name, help=summary, description=description)
+    parser.add_argument("model", help="shipped model name (see 'drypowder models') or path to a model file")
+    if sets:
+        parser.add_argument(
+            "--set", action="append", default=[], metavar="NAME=VALUE", help="change a parameter or exogenous value"
+        )
+    if variables:
+        parser.add_argument("--variables", metavar="A,B,...", help=variables)
+    if solver:
+        parser.add_argument("--method", choices=METHODS, default="newton", help="solver for simultaneous blocks")
+        parser.add_argument("--tol", type=float, default=1e-10, help="relative residual tolerance (default 1e-10)")
+        parser.add_argument(
+            "--backend", choices=BACKENDS, default="auto", help="numba, numpy, or auto (numba if it pays)"
+        )
+    parser.set_defaults(command=command)
     return parser
 
 
@@ -138,6 +216,11 @@ def _models(args) -> int:
             family = model.family
             print(f"{family}:")
         print(f"  {model.name:<10} {model.description}")
+    scenarios = shipped_scenarios()
+    if scenarios:
+        print("\nscenarios (drypowder compare MODEL --scenario NAME; copy the file to edit it):")
+        for name, path in scenarios.items():
+            print(f"  {name:<24} {path}")
     return 0
 
 
@@ -166,14 +249,31 @@ def _chosen_variables(model: Model, text: str | None) -> list[str]:
 def _run(args) -> int:
     model = load(args.model)
     _apply_sets(model, args.set)
-    results = model.run(
-        periods=args.periods, shocks=[] if args.no_experiment else None, method=args.method, tolerance=args.tol
-    )
-    variables = _chosen_variables(model, args.variables)
     spec = model.spec
+    if args.scenario:
+        scenario, _ = read_scenario(args.scenario, model)
+        if args.no_experiment:
+            scenario.experiment = False
+        scenario.periods = args.periods or scenario.periods
+        _, results = run_scenario(model, scenario, method=args.method, tolerance=args.tol, backend=args.backend)
+        story = f"Scenario: {scenario.name}" + (f" -- {scenario.description}" if scenario.description else "")
+    else:
+        results = model.run(
+            periods=args.periods,
+            shocks=[] if args.no_experiment else None,
+            method=args.method,
+            tolerance=args.tol,
+            backend=args.backend,
+        )
+        story = (
+            f"Experiment: {spec.experiment.description}"
+            if spec.experiment.description and not args.no_experiment
+            else ""
+        )
+    variables = _chosen_variables(model, args.variables)
     print(f"{spec.name}: {spec.description}")
-    if spec.experiment.description and not args.no_experiment:
-        print(f"Experiment: {spec.experiment.description}")
+    if story:
+        print(story)
     print()
     print(_table(results, variables))
     if args.csv:
@@ -182,7 +282,7 @@ def _run(args) -> int:
     if args.plot:
         from .plot import plot_results
 
-        title = f"{spec.name}: {spec.experiment.description}" if not args.no_experiment else spec.name
+        title = f"{spec.name}: {story}" if story else spec.name
         plot_results(results, variables, textwrap.shorten(title, 110), spec.descriptions, args.plot)
         print(f"saved plot of {', '.join(variables)} to {args.plot}")
     if args.plot_net_lending:
@@ -193,14 +293,157 @@ def _run(args) -> int:
     return 0
 
 
-def _table(results: pd.DataFrame, variables: list[str]) -> str:
-    """Every period of a short run; for a long one, the first ten, every tenth, and the last."""
-    periods = len(results) - 1
+def _rows(periods: int, around: int | None = None) -> list[int]:
+    """Periods to print: all of a short run; else the first ten (or ten from ``around``), every tenth, the last."""
     if periods <= 20:
-        rows = list(range(periods + 1))
-    else:
-        rows = sorted(set(range(11)) | set(range(10, periods, max(10, periods // 10))) | {periods})
-    return results.loc[rows, variables].to_string(float_format=lambda v: f"{v:,.4f}")
+        return list(range(periods + 1))
+    first = range(11) if around is None else range(max(0, around - 1), min(periods, around + 9) + 1)
+    return sorted(set(first) | set(range(10, periods, max(10, periods // 10))) | {periods})
+
+
+def _table(results: pd.DataFrame, variables: list[str], rows: list[int] | None = None) -> str:
+    """The chosen variables in the chosen periods, with dates when the model has a calendar."""
+    table = results.loc[rows or _rows(len(results) - 1), variables]
+    if "dates" in results.attrs:
+        table.insert(0, "date", [results.attrs["dates"][t] for t in table.index])
+    return table.to_string(float_format=lambda v: f"{v:,.4f}")
+
+
+def _compare(args) -> int:
+    model = load(args.model)
+    _apply_sets(model, args.set)
+    scenario, _ = read_scenario(args.scenario, model)
+    baseline, changed = run_scenario(model, scenario, method=args.method, tolerance=args.tol, backend=args.backend)
+    variables = _chosen_variables(model, args.variables)
+    comparison = compare(baseline, changed, variables)
+    print(
+        f"{model.name}: scenario {scenario.name!r} against the baseline"
+        + (f" -- {scenario.description}" if scenario.description else "")
+    )
+    first = scenario.first_period
+    print(
+        f"The scenario's first change is in period {first}; before it the two runs are identical.\n"
+        if first
+        else "The scenario changes nothing.\n"
+    )
+    rows = _rows(len(baseline) - 1, first)
+    for name in variables:
+        print(f"{name}" + (f": {model.spec.descriptions[name]}" if name in model.spec.descriptions else ""))
+        table = comparison[name].loc[rows]
+        print(table.to_string(float_format=lambda v: f"{v:,.4f}", na_rep="n/a"))
+        print()
+    if args.csv:
+        flat = comparison.copy()
+        flat.columns = [f"{name}_{what}" for name, what in flat.columns]
+        flat.to_csv(args.csv, float_format="%.17g")
+        print(f"wrote {len(flat)} periods x {flat.shape[1]} columns to {args.csv}")
+    if args.plot:
+        from .plot import plot_comparison
+
+        plot_comparison(comparison, variables, first, f"{model.name}: {scenario.name}", args.plot)
+        print(f"saved plot of {', '.join(variables)} to {args.plot}")
+    return 0
+
+
+def _multipliers(args) -> int:
+    from .multipliers import multipliers
+
+    model = load(args.model)
+    _apply_sets(model, args.set)
+    on = [name.strip() for name in args.on.split(",") if name.strip()]
+    shocks = list(model.spec.experiment.shocks) if args.with_experiment else []
+    result = multipliers(model, args.of, on, args.horizon, args.start, args.size, shocks)
+    baseline = "the model's experiment" if args.with_experiment else "the model at rest (no experiment)"
+    print(
+        f"{model.name}: multipliers of a permanent step of {result.size:g} in {args.of} from period {args.start}, "
+        f"against {baseline}\n"
+    )
+    print(result.table().to_string(float_format=lambda v: f"{v:,.6f}", na_rep="n/a (no steady state)"))
+    print(f"\nDynamic multipliers: response per unit of {args.of}")
+    print(result.response.loc[_rows(args.horizon - 1)].to_string(float_format=lambda v: f"{v:,.6f}"))
+    if args.csv:
+        result.response.to_csv(args.csv, float_format="%.17g")
+        print(f"\nwrote {args.horizon} periods of dynamic multipliers to {args.csv}")
+    if args.plot:
+        from .plot import plot_response
+
+        plot_response(result, f"{model.name}: response to a permanent step in {args.of}", args.plot)
+        print(f"saved impulse responses to {args.plot}")
+    return 0
+
+
+def _steady(args) -> int:
+    from .steady import steady_state
+
+    model = load(args.model)
+    _apply_sets(model, args.set)
+    shocks = [] if args.no_experiment else list(model.spec.experiment.shocks)
+    _, paths, _ = model.inputs(model.spec.experiment.periods, shocks)
+    exogenous = {name: float(paths[-1, i, 0]) for i, name in enumerate(model.exogenous)}
+    result = steady_state(model, exogenous=exogenous)
+    variables = _chosen_variables(model, args.variables) if args.variables else model.spec.endogenous
+    given = ", ".join(f"{name} = {value:g}" for name, value in exogenous.items())
+    when = "the base values" if args.no_experiment or not shocks else "the values the experiment ends with"
+    print(f"{model.name}: steady state with {given} ({when}); largest relative residual {result.residual:.1e}\n")
+    table = pd.DataFrame({"steady state": result.values[variables]})
+    table["description"] = [model.spec.descriptions.get(name, "") for name in variables]
+    print(table.to_string(float_format=lambda v: f"{v:,.6f}"))
+    shown = ", ".join(f"{value:.6g}" for value in result.eigenvalues[:6])
+    print(f"\nStability: {result.verdict}")
+    print(f"Largest eigenvalues of the period map: {shown}")
+    return 0
+
+
+def _sweep(args) -> int:
+    from .sweep import Vary, run_sweep, save_sweep
+
+    model = load(args.model)
+    vary = []
+    for text in args.vary:
+        name, sep, bounds = text.partition("=")
+        low, colon, high = bounds.partition(":")
+        try:
+            vary.append(Vary(name.strip(), float(low), float(high)))
+        except ValueError:
+            raise ModelError(
+                f"--vary expects NAME=LOW:HIGH with numbers, got {text!r} (e.g. --vary alpha1=0.5:0.7)"
+            ) from None
+        if not sep or not colon:
+            raise ModelError(f"--vary expects NAME=LOW:HIGH, got {text!r} (e.g. --vary alpha1=0.5:0.7)")
+    variables = _chosen_variables(model, args.variables)
+    dataset = run_sweep(
+        model,
+        vary,
+        args.draws,
+        args.periods,
+        args.seed,
+        grid=args.grid,
+        progress=not args.no_progress,
+        scheduler=args.scheduler,
+    )
+    runs = dataset.sizes["draw"]
+    print(
+        f"{model.name}: {runs} runs of {dataset.sizes['period'] - 1} periods, varying "
+        f"{', '.join(f'{v.name} in [{v.low:g}, {v.high:g}]' for v in vary)}"
+        f" ({'grid' if args.grid else f'uniform draws, seed {args.seed}'}); "
+        f"largest relative accounting imbalance {dataset.attrs.get('max_relative_imbalance', float('nan')):.1e}\n"
+    )
+    last = dataset.isel(period=-1)
+    quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
+    table = pd.DataFrame(
+        {name: last[name].quantile(quantiles).to_numpy() for name in variables}, index=[f"{q:.0%}" for q in quantiles]
+    ).T
+    print(f"Distribution across runs in the last period ({int(last['period'])}):")
+    print(table.to_string(float_format=lambda v: f"{v:,.4f}"))
+    if args.out:
+        path = save_sweep(dataset, args.out)
+        print(f"\nsaved the dataset ({runs} draws x {dataset.sizes['period']} periods) to {path}")
+    if args.fan:
+        from .plot import plot_fan
+
+        plot_fan(dataset, variables[0], path=args.fan)
+        print(f"saved a fan chart of {variables[0]} to {args.fan}")
+    return 0
 
 
 def _check(args) -> int:

@@ -12,7 +12,7 @@ state). Parameters live in ``params[parameter, batch]`` and are constant over ti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
@@ -59,6 +59,8 @@ class CompiledModel:
     parameters: list[str]
     max_lag: int
     blocks: list[CompiledBlock]
+    machine_code: object = field(default=None, repr=False)  # the numba period loop, built on first use
+    machine_source: str | None = field(default=None, repr=False)  # its generated source (see jit.py)
 
     @property
     def n_endogenous(self) -> int:

@@ -18,8 +18,9 @@ from .errors import AccountingError, ModelError, UnknownNameError
 from .graph import Block
 from .modelfile import read_model_file
 from .shipped import resolve
+from .shocks import ParameterChange, Shock
 from .solve import SolverOptions, simulate
-from .spec import ModelSpec, Shock, check_shock, suggest
+from .spec import ModelSpec, check_shock, suggest
 
 
 def load(name_or_path: str | Path) -> Model:
@@ -103,15 +104,18 @@ class Model:
         self,
         periods: int | None = None,
         shocks: list[Shock] | None = None,
+        changes: list[ParameterChange] = (),
         method: str = "newton",
         tolerance: float = 1e-10,
         max_iterations: int | None = None,
+        backend: str = "auto",
         check_accounting: bool = True,
         accounting_tolerance: float = TOLERANCE,
     ) -> pd.DataFrame:
         """Simulate ``periods`` periods (default: the model's experiment); period 0 is the initial state.
 
-        ``shocks`` defaults to the model's standard experiment; pass ``[]`` for none. Every row and
+        ``shocks`` defaults to the model's standard experiment; pass ``[]`` for none. ``changes`` set
+        parameters from a period on. Every row and
         column of the model's matrices is checked in every period (``AccountingError`` if one does not
         add up); ``check_accounting=False`` skips that, for exploration.
         """
@@ -119,12 +123,12 @@ class Model:
         if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
             raise ModelError(f"periods must be a whole number >= 1, got {periods!r}")
         shocks = list(self.spec.experiment.shocks) if shocks is None else list(shocks)
-        options = SolverOptions(method=method, tolerance=tolerance, max_iterations=max_iterations)
-        params, exogenous, initial = self.inputs(int(periods), shocks)
+        options = SolverOptions(method=method, tolerance=tolerance, max_iterations=max_iterations, backend=backend)
+        params, exogenous, initial = self.inputs(int(periods), shocks, changes)
         values = simulate(self.compiled, params, exogenous, initial, options)
         results = self.results(values[:, :, 0])
         if check_accounting and self.accounting is not None:
-            report = self.check_accounting(results, accounting_tolerance)
+            report = self.accounting.check(values[:, :, 0], params[..., 0], accounting_tolerance)
             if report.failures:
                 raise AccountingError(f"model {self.name}: {report.message()}")
             results.attrs["max_relative_imbalance"] = report.max_relative_imbalance
@@ -153,10 +157,25 @@ class Model:
             return AccountingReport([], tolerance)
         return self.accounting.check(*self._arrays(results), tolerance)
 
-    def inputs(self, periods: int, shocks: list[Shock]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The solver's inputs for one run (batch size 1): parameters, exogenous paths, initial state."""
-        params = np.array([[self.parameters[name]] for name in self.compiled.parameters], dtype=float)
-        params = params.reshape(len(self.compiled.parameters), 1)
+    def inputs(
+        self, periods: int, shocks: list[Shock], changes: list[ParameterChange] = ()
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The solver's inputs for one run (batch size 1): parameters, exogenous paths, initial state.
+
+        Parameters are one column, or one per period (``[period, parameter, 1]``) when a change starts
+        after period 1.
+        """
+        names = self.compiled.parameters
+        params = np.array([self.parameters[name] for name in names], dtype=float).reshape(len(names), 1)
+        for change in changes:
+            if change.name not in self.parameters:
+                raise UnknownNameError(
+                    f"model {self.name} has no parameter {change.name!r}.{suggest(change.name, self.parameters)}"
+                )
+        if any(change.start > 1 for change in changes):
+            params = np.repeat(params[None], periods + 1, axis=0)
+        for change in changes:
+            params[change.start :, names.index(change.name)] = change.value
         names = list(self.exogenous)
         exogenous = np.tile(np.array([self.exogenous[n] for n in names], dtype=float), (periods + 1, 1))
         for shock in shocks:
@@ -170,6 +189,8 @@ class Model:
         frame = pd.DataFrame(values, columns=self.compiled.series)
         frame.index.name = "period"
         frame.attrs["model"] = self.name
+        if self.spec.calendar is not None:
+            frame.attrs["dates"] = self.spec.calendar.labels(len(frame) - 1)
         return frame
 
 

@@ -7,18 +7,29 @@ Line numbers are recovered from the raw text so that every error can say file, l
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from pathlib import Path
 
+from .calendar import Calendar
 from .errors import DuplicateDefinitionError, ModelFileError, ParseError
 from .matrices import link_matrices, read_matrices
 from .parse import Where, check_name, parse_expression, split_equation
-from .spec import Equation, Experiment, ModelSpec, Shock, validate
+from .shocks import number, parse_shock
+from .spec import Equation, Experiment, ModelSpec, validate
 
 _VALUE_TABLES = ("parameters", "exogenous", "initial")
-_MODEL_KEYS = {"name", "description", "source", "main_variables", "positive", "include", "variables", "chapter"}
+_MODEL_KEYS = {
+    "name",
+    "description",
+    "source",
+    "main_variables",
+    "positive",
+    "include",
+    "variables",
+    "chapter",
+    "calendar",
+}
 
 
 def read_model_file(path: str | Path) -> ModelSpec:
@@ -62,6 +73,7 @@ def read_model_file(path: str | Path) -> ModelSpec:
         raise ModelFileError(f'{path}: the model has no equations; add an [equations] table with text = """..."""')
 
     name = header.get("name", path.stem.upper())
+    calendar = Calendar.from_table(header["calendar"], f"{path}: [model]") if "calendar" in header else None
     spec = ModelSpec(
         name=str(name),
         description=str(header.get("description", "")),
@@ -73,9 +85,10 @@ def read_model_file(path: str | Path) -> ModelSpec:
         initial=values["initial"],
         main_variables=_string_list(header, "main_variables", path),
         positive=_string_list(header, "positive", path),
-        experiment=_experiment(main.get("experiment"), path),
+        experiment=_experiment(main.get("experiment"), path, calendar),
         descriptions=descriptions,
         matrices=matrices,
+        calendar=calendar,
     )
     declared = _string_list(header, "variables", path) if "variables" in header else None
     return validate(spec, declared)
@@ -103,28 +116,20 @@ def _string_list(table: dict, key: str, path: Path) -> list[str]:
     return value
 
 
-def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelFileError(f"{where} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ModelFileError(f"{where} must be a finite number, got {value!r}")
-    return float(value)
-
-
 def _number_table(data: dict, table: str, path: Path) -> dict[str, float]:
     section = data.get(table, {})
     if not isinstance(section, dict):
         raise ModelFileError(f"{path}: [{table}] must be a table of NAME = number lines")
-    lines = _key_lines(path)
+    lines = key_lines(path)
     out = {}
     for name, value in section.items():
         where = Where(str(path), lines.get((table, name), 0))
         check_name(name, where, f"[{table}] name")
-        out[name] = _number(value, f"{where}: [{table}] {name}")
+        out[name] = number(value, f"{where}: [{table}] {name}")
     return out
 
 
-def _key_lines(path: Path) -> dict[tuple[str, str], int]:
+def key_lines(path: Path) -> dict[tuple[str, str], int]:
     """Line number of each ``key = value`` line under each ``[table]`` header, for messages."""
     lines: dict[tuple[str, str], int] = {}
     table = ""
@@ -132,14 +137,14 @@ def _key_lines(path: Path) -> dict[tuple[str, str], int]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return lines
-    for number, line in enumerate(text.splitlines(), start=1):
+    for line_number, line in enumerate(text.splitlines(), start=1):
         header = re.match(r"\s*\[([^\[\]]+)\]", line)
         if header:
             table = header.group(1).strip()
             continue
         key = re.match(r"\s*([A-Za-z0-9_]+)\s*=", line)
         if key:
-            lines.setdefault((table, key.group(1)), number)
+            lines.setdefault((table, key.group(1)), line_number)
     return lines
 
 
@@ -191,7 +196,7 @@ def _logical_lines(text: str, first_line: int, path: Path):
         raise ParseError(f"{Where(str(path), start)}: a bracket opened here is never closed")
 
 
-def _experiment(section, path: Path) -> Experiment:
+def _experiment(section, path: Path, calendar: Calendar | None) -> Experiment:
     if section is None:
         return Experiment()
     if not isinstance(section, dict):
@@ -205,35 +210,8 @@ def _experiment(section, path: Path) -> Experiment:
     return Experiment(
         description=str(section.get("description", "")),
         periods=periods,
-        shocks=tuple(parse_shock(shock, f"{path}: [experiment] shock {i + 1}") for i, shock in enumerate(shocks)),
+        shocks=tuple(
+            parse_shock(shock, f"{path}: [experiment] shock {i + 1}", calendar and calendar.period)
+            for i, shock in enumerate(shocks)
+        ),
     )
-
-
-def parse_shock(table, where: str) -> Shock:
-    """A shock from ``{variable, start, value[, end]}`` or ``{variable, start, path}``."""
-    if not isinstance(table, dict):
-        raise ModelFileError(f'{where}: a shock is a table like {{variable = "G", start = 5, value = 25}}')
-    unknown = set(table) - {"variable", "start", "end", "value", "path"}
-    if unknown:
-        raise ModelFileError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; use variable, start, end, value, path"
-        )
-    variable, start = table.get("variable"), table.get("start")
-    if not isinstance(variable, str):
-        raise ModelFileError(f"{where}: 'variable' must name an exogenous variable")
-    for key in ("start", "end"):
-        if key in table and (isinstance(table[key], bool) or not isinstance(table[key], int) or table[key] < 1):
-            raise ModelFileError(f"{where}: '{key}' must be a period number >= 1, got {table[key]!r}")
-    if start is None:
-        raise ModelFileError(f"{where}: 'start' (the first period of the shock) is missing")
-    if ("value" in table) == ("path" in table):
-        raise ModelFileError(f"{where}: give either 'value' (a step) or 'path' (a list of values), not both or neither")
-    if "path" in table:
-        path = table["path"]
-        if not isinstance(path, list) or not path:
-            raise ModelFileError(f"{where}: 'path' must be a non-empty list of numbers")
-        return Shock(variable, start, path=tuple(_number(v, f"{where}: path value") for v in path))
-    end = table.get("end")
-    if end is not None and end < start:
-        raise ModelFileError(f"{where}: 'end' ({end}) is before 'start' ({start})")
-    return Shock(variable, start, value=_number(table["value"], f"{where}: 'value'"), end=end)

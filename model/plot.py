@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -204,3 +205,97 @@ def textwrap_lines(text: str, width: int) -> list[str]:
     import textwrap
 
     return textwrap.wrap(text, width) or [text]
+
+
+def plot_fan(dataset, variable: str, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95), path: str | Path | None = None):
+    """A fan chart of a sweep's ``variable`` over the periods: shaded quantile bands and the median.
+
+    ``dataset`` is a sweep (``drypowder.sweep.run_sweep``: dims draw x period). Quantiles pair up from
+    the outside in (0.05 with 0.95, 0.25 with 0.75); inner bands are darker. The median is drawn
+    whether or not 0.5 is listed. Saved to ``path`` if given. Returns the figure.
+    """
+    import numpy as np
+
+    series = [name for name, array in dataset.data_vars.items() if array.dims == ("draw", "period")]
+    if variable not in series:
+        from .spec import suggest
+
+        raise KeyError(f"the sweep has no series {variable!r}.{suggest(variable, series)}")
+    levels = sorted({float(q) for q in quantiles} | {0.5})
+    if any(not 0 <= q <= 1 for q in levels):
+        raise ValueError(f"quantiles must lie between 0 and 1, got {tuple(quantiles)}")
+    array = dataset[variable].transpose("draw", "period").to_numpy()
+    periods = dataset["period"].to_numpy()
+    bands = np.quantile(array, levels, axis=0)  # (quantile, period)
+    plt = _pyplot(path)
+    figure, axis = plt.subplots(figsize=(8, 4.2))
+    pairs = [(i, len(levels) - 1 - i) for i in range(len(levels) // 2) if levels[i] < 0.5 < levels[-1 - i]]
+    for depth, (lower, upper) in enumerate(pairs):
+        axis.fill_between(
+            periods,
+            bands[lower],
+            bands[upper],
+            color="tab:blue",
+            alpha=0.15 + 0.45 * (depth + 1) / (len(pairs) + 1),
+            linewidth=0,
+            label=f"{levels[lower]:.0%}-{levels[upper]:.0%}",
+        )
+    axis.plot(periods, bands[levels.index(0.5)], color="navy", linewidth=1.8, label="median")
+    description = dataset[variable].attrs.get("description", "")
+    model = dataset.attrs.get("model", "")
+    axis.set_title(
+        f"{model + ': ' if model else ''}{variable}{' - ' + description if description else ''} "
+        f"({dataset.sizes['draw']} draws)",
+        fontsize=10,
+    )
+    axis.set_xlabel("period")
+    axis.set_ylabel(variable)
+    axis.legend(fontsize=8, frameon=False)
+    axis.grid(alpha=0.3)
+    return _finish(figure, plt, path)
+
+
+def plot_comparison(comparison: pd.DataFrame, variables: list[str], first: int | None, title: str = "", path=None):
+    """Baseline and scenario of each variable (columns (variable, baseline|scenario|...)), one panel each."""
+    plt = _pyplot(path)
+    columns = min(3, len(variables))
+    rows = math.ceil(len(variables) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 2.9 * rows), squeeze=False)
+    for axis, name in zip(axes.flat, variables):
+        axis.plot(comparison.index, comparison[name]["baseline"], color="grey", linestyle="--", label="baseline")
+        axis.plot(comparison.index, comparison[name]["scenario"], color="tab:blue", label="scenario")
+        if first is not None:
+            axis.axvline(first, color="tab:red", linewidth=0.8, alpha=0.6)
+        axis.set_title(name, fontsize=9)
+        axis.set_xlabel(comparison.index.name or "period", fontsize=8)
+        axis.tick_params(labelsize=8)
+        axis.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8, frameon=False)
+    for axis in list(axes.flat)[len(variables) :]:
+        axis.set_visible(False)
+    if title:
+        figure.suptitle(title, fontsize=11)
+    return _finish(figure, plt, path)
+
+
+def plot_response(multipliers, title: str = "", path=None):
+    """Dynamic multipliers over the horizon, with the long-run multiplier as a dashed line."""
+    plt = _pyplot(path)
+    figure, axis = plt.subplots(figsize=(8, 4.2))
+    for i, name in enumerate(multipliers.response.columns):
+        colour = plt.get_cmap("tab10")(i % 10)
+        axis.plot(
+            multipliers.response.index, multipliers.response[name], marker="o", markersize=3, color=colour, label=name
+        )
+        long_run = multipliers.long_run.get(name)
+        if long_run is not None and np.isfinite(long_run):
+            axis.axhline(
+                long_run, color=colour, linestyle="--", linewidth=0.9, label=f"{name}: long run {long_run:.3g}"
+            )
+    axis.axhline(0, color="grey", linewidth=0.6)
+    axis.set_xlabel("periods after the change")
+    axis.set_ylabel(f"response per unit of {multipliers.of}")
+    axis.set_title(title or f"Dynamic multipliers of {multipliers.of}")
+    axis.legend(fontsize=8, frameon=False)
+    axis.grid(alpha=0.3)
+    return _finish(figure, plt, path)

@@ -13,7 +13,7 @@ import sympy
 from sympy.printing.str import StrPrinter
 
 from .model import Model
-from .spec import Shock
+from .shocks import Shock
 
 
 class _PysolvePrinter(StrPrinter):

@@ -38,6 +38,26 @@ def shipped_models() -> list[ShippedModel]:
     return found
 
 
+def shipped_scenarios() -> dict[str, Path]:
+    """Shipped scenario files by name (``sim_fiscal_expansion``), from each family's scenarios/ folder."""
+    return {path.stem: path for path in sorted(equations_folder().glob("*/scenarios/*.toml"))}
+
+
+def resolve_scenario(name_or_path: str | Path) -> Path:
+    """A scenario file: the given path if it exists or looks like one, else a shipped scenario's name."""
+    path = Path(name_or_path)
+    if path.is_file() or path.suffix == ".toml" or "/" in str(name_or_path):
+        return path
+    scenarios = shipped_scenarios()
+    if str(name_or_path) in scenarios:
+        return scenarios[str(name_or_path)]
+    name = str(name_or_path)
+    raise ModelFileError(
+        f"no scenario file {name!r}, and no shipped scenario of that name.{suggest(name, scenarios)} "
+        f"Shipped scenarios: {', '.join(scenarios) or 'none'}"
+    )
+
+
 def resolve(name_or_path: str | Path) -> Path:
     """A shipped model's file for a lowercase name, or the given path if it is a file."""
     text = str(name_or_path)

@@ -17,6 +17,7 @@ from .compile import CompiledBlock, CompiledModel
 from .errors import ConvergenceError, ModelError, NonFiniteError, SingularBlockError
 
 METHODS = ("newton", "gauss-seidel", "broyden")
+BACKENDS = ("auto", "numba", "numpy")
 _ROUNDOFF = 8 * np.finfo(float).eps
 
 
@@ -31,10 +32,15 @@ class SolverOptions:
     tolerance: float = 1e-10
     absolute_tolerance: float = 1e-12
     max_iterations: int | None = None  # default: 50 for Newton, 200 for Broyden, 1000 for Gauss-Seidel
+    backend: str = "auto"  # numba (compiled period loop, Newton only), numpy, or auto: numba when it pays
 
     def __post_init__(self):
         if self.method not in METHODS:
             raise ModelError(f"unknown solver method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.backend not in BACKENDS:
+            raise ModelError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.backend == "numba" and self.method != "newton":
+            raise ModelError(f"the numba backend solves with Newton only; use --backend numpy with {self.method}")
         if self.max_iterations is None:
             default = {"newton": 50, "broyden": 200, "gauss-seidel": 1000}[self.method]
             object.__setattr__(self, "max_iterations", default)
@@ -59,6 +65,16 @@ def simulate(
     n_endogenous = model.n_endogenous
     periods = exogenous.shape[0] - 1
     batch = exogenous.shape[2]
+    if options.method == "newton" and options.backend != "numpy":
+        from . import jit
+
+        if options.backend == "numba" and not jit.AVAILABLE:
+            raise ModelError("the numba backend needs numba: pip install numba (or use --backend numpy)")
+        if options.backend == "numba" or jit.worth_compiling(model, periods * batch):
+            values = jit.simulate_compiled(model, params, exogenous, initial, options)
+            if values is not None:
+                return values
+            # a period failed: solve again below, where the failure is diagnosed and explained
     varying = params.ndim == 3
     pad = model.max_lag
     values = np.empty((periods + 1 + pad, len(model.series), batch))

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from .calendar import Calendar
 from .errors import DuplicateDefinitionError, ModelFileError, SystemNotClosedError, UnknownNameError
 from .matrices import Matrix
 from .parse import Where, current, split_symbol
+from .shocks import Shock
 
 
 @dataclass(frozen=True)
@@ -26,26 +28,6 @@ class Equation:
     text: str
     description: str
     where: Where
-
-
-@dataclass(frozen=True)
-class Shock:
-    """A change to an exogenous variable: a step from ``start`` (to ``end`` if given), or a path."""
-
-    variable: str
-    start: int
-    value: float | None = None
-    end: int | None = None
-    path: tuple[float, ...] | None = None
-
-    def apply(self, series, periods: int) -> None:
-        """Write the shock into ``series`` (indexed by period 0..periods) in place."""
-        if self.path is not None:
-            stop = min(self.start + len(self.path), periods + 1)
-            series[self.start : stop] = self.path[: stop - self.start]
-        else:
-            stop = periods if self.end is None else min(self.end, periods)
-            series[self.start : stop + 1] = self.value
 
 
 @dataclass(frozen=True)
@@ -74,6 +56,7 @@ class ModelSpec:
     experiment: Experiment = field(default_factory=Experiment)
     descriptions: dict[str, str] = field(default_factory=dict)
     matrices: dict[str, Matrix] = field(default_factory=dict)
+    calendar: Calendar | None = None
 
     @property
     def endogenous(self) -> list[str]:

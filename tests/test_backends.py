@@ -1,0 +1,67 @@
+"""The compiled (numba) period loop gives the numpy path's numbers and, on failure, its errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import drypowder
+from drypowder.jit import kernel_source
+
+pytest.importorskip("numba")
+
+MODELS = ["sim", "simex", "pc", "pcex", "lp"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_numba_and_numpy_agree(name):
+    model = drypowder.load(name)
+    compiled = model.run(periods=200, backend="numba")
+    plain = model.run(periods=200, backend="numpy")
+    assert np.max(np.abs(compiled.to_numpy() - plain.to_numpy()) / np.maximum(1, np.abs(plain.to_numpy()))) < 1e-12
+
+
+def test_numba_batches_equal_single_runs():
+    model = drypowder.load("pc")
+    params, exogenous, initial = model.inputs(50, list(model.spec.experiment.shocks))
+    params = np.repeat(params, 3, axis=1)
+    params[model.compiled.parameters.index("alpha1")] = [0.55, 0.6, 0.65]
+    from drypowder.solve import SolverOptions, simulate
+
+    together = simulate(
+        model.compiled,
+        params,
+        np.repeat(exogenous, 3, axis=2),
+        np.repeat(initial, 3, axis=1),
+        SolverOptions(backend="numba"),
+    )
+    for k, alpha1 in enumerate([0.55, 0.6, 0.65]):
+        single = model.copy().set(alpha1=alpha1).run(periods=50, backend="numpy")
+        assert np.max(np.abs(together[:, :, k] - single.to_numpy()) / np.maximum(1, np.abs(single.to_numpy()))) < 1e-12
+
+
+def test_failures_in_machine_code_are_explained_like_the_numpy_path(write_model):
+    path = write_model("K = K(-1) - 1\nY = log(K)", initial="K = 2")
+    with pytest.raises(
+        drypowder.NonFiniteError, match=r"^period 2: the equation for Y .* gives -inf; its inputs were K=0"
+    ):
+        drypowder.load(path).run(periods=5, backend="numba")
+    singular = write_model("Y = C + G\nC = Y - G", exogenous="G = 20", name="singular.toml")
+    with pytest.raises(drypowder.SingularBlockError, match=r"^period 1: block 1 \(Y, C\) has a singular Jacobian"):
+        drypowder.load(singular).run(periods=3, backend="numba")
+
+
+def test_the_generated_source_holds_no_model_text(write_model):
+    # names never reach the generated code: only array indices and numbers do
+    path = write_model("Y = secret_name*X + 1\nX = 0.5*Y", parameters="secret_name = 0.5")
+    source = kernel_source(drypowder.load(path).compiled)
+    assert "secret_name" not in source
+    assert "p[pt, 0]" in source
+
+
+def test_backend_choices_are_checked():
+    model = drypowder.load("sim")
+    with pytest.raises(drypowder.ModelError, match=r"unknown backend 'gpu'; choose one of auto, numba, numpy"):
+        model.run(backend="gpu")
+    with pytest.raises(drypowder.ModelError, match=r"the numba backend solves with Newton only"):
+        model.run(backend="numba", method="broyden")
