@@ -210,11 +210,12 @@ def _positive_int(text: str) -> int:
 
 
 def _models(args) -> int:
-    family = None
+    group = None
     for model in shipped_models():
-        if model.family != family:
-            family = model.family
-            print(f"{family}:")
+        heading = model.family + (f", chapter {model.chapter}" if model.chapter else "")
+        if heading != group:
+            group = heading
+            print(f"{heading}:")
         print(f"  {model.name:<10} {model.description}")
     scenarios = shipped_scenarios()
     if scenarios:

@@ -19,6 +19,7 @@ class ShippedModel:
     family: str
     path: Path
     description: str
+    chapter: int | None = None  # for a book's models: the chapter, so listings follow the book
 
 
 def equations_folder() -> Path:
@@ -34,8 +35,9 @@ def shipped_models() -> list[ShippedModel]:
             header = tomllib.load(handle).get("model", {})
         if "name" not in header:  # an included sector file, not a model of its own
             continue
-        found.append(ShippedModel(path.stem.lower(), path.parent.name, path, header.get("description", "")))
-    return found
+        chapter = header.get("chapter")
+        found.append(ShippedModel(path.stem.lower(), path.parent.name, path, header.get("description", ""), chapter))
+    return sorted(found, key=lambda m: (m.family, m.chapter if isinstance(m.chapter, int) else 0, m.name))
 
 
 def shipped_scenarios() -> dict[str, Path]:
