@@ -122,6 +122,31 @@ class Accounting:
         self.evaluate_all = ExpressionEvaluator(expressions + sizes, series, parameters)
         self.sums = _sums(matrices, self.positions)
         self.cell_count = len(expressions)
+        # Every check as one row of signed weights on the cells now and one period before, so that all
+        # checks of all periods and batch members are two matrix products, not a Python loop.
+        self._now = np.zeros((len(self.sums), self.cell_count))
+        self._before = np.zeros((len(self.sums), self.cell_count))
+        for i, check in enumerate(self.sums):
+            for index, sign, _ in check.terms:
+                if index >= 0:
+                    self._now[i, index] += sign
+                else:
+                    self._before[i, -1 - index] += sign
+        self._first = np.array([check.first_period for check in self.sums])
+
+    def add_up(self, cells: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every check's signed sum and gross size: ``[check, period, ...]`` each."""
+        shape = cells.shape[1:]
+        flat = cells.reshape(self.cell_count, -1)
+        flat_sizes = sizes.reshape(self.cell_count, -1)
+        total = self._now @ flat
+        gross = np.abs(self._now) @ flat_sizes
+        if self._before.any():
+            earlier = np.concatenate([cells[:, :1], cells[:, :-1]], axis=1).reshape(self.cell_count, -1)
+            earlier_sizes = np.concatenate([sizes[:, :1], sizes[:, :-1]], axis=1).reshape(self.cell_count, -1)
+            total += self._before @ earlier
+            gross += np.abs(self._before) @ earlier_sizes
+        return total.reshape(-1, *shape), gross.reshape(-1, *shape)
 
     def evaluate(self, values: np.ndarray, parameters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cell values and cell sizes, ``[cell, period, ...]`` each."""
@@ -188,23 +213,23 @@ class Accounting:
         cells, sizes = self.evaluate(values, parameters)
         if cells.ndim == 2:
             cells, sizes = cells[:, :, None], sizes[:, :, None]
+        total, gross = self.add_up(cells, sizes)
+        checked = np.arange(total.shape[1])[None, :, None] >= self._first[:, None, None]  # levels from 0, flows 1
+        total, gross = np.where(checked, total, 0.0), np.where(checked, gross, 0.0)
+        with np.errstate(all="ignore"):
+            relative = np.where(gross > 0, np.abs(total) / gross, np.where(total == 0, 0.0, np.inf))
+        relative = np.where(np.isnan(relative), np.inf, relative)
+        bad = ~(np.abs(total) <= tolerance * gross + ABSOLUTE_FLOOR)
+        members = total.shape[2]
+        worst_at = relative.reshape(len(self.sums), -1).argmax(axis=1)
+        first_bad = bad.reshape(len(self.sums), -1).argmax(axis=1)
         worst, failures = [], []
-        for check in self.sums:
-            total, gross = _add_up(check, cells, sizes)
-            total, gross = total[check.first_period :], gross[check.first_period :]
-            if total.size == 0:
+        for i, check in enumerate(self.sums):
+            if total.shape[1] <= check.first_period:
                 continue
-            relative = np.abs(total) / np.maximum(gross, np.finfo(float).tiny)
-            relative = np.where(gross > 0, relative, np.where(total == 0, 0.0, np.inf))
-            period, member = np.unravel_index(
-                np.nanargmax(np.where(np.isnan(relative), np.inf, relative)), relative.shape
-            )
-            imbalance = _imbalance(check, cells, total, gross, period, member)
-            worst.append(imbalance)
-            bad = ~(np.abs(total) <= tolerance * gross + ABSOLUTE_FLOOR)
-            if bad.any():
-                first_period, first_member = np.argwhere(bad)[0]
-                failures.append(_imbalance(check, cells, total, gross, first_period, first_member))
+            worst.append(_imbalance(check, cells, total[i], gross[i], *divmod(int(worst_at[i]), members)))
+            if bad[i].any():
+                failures.append(_imbalance(check, cells, total[i], gross[i], *divmod(int(first_bad[i]), members)))
         failures.sort(key=lambda i: (i.period, -i.relative))
         return AccountingReport(worst, tolerance, failures)
 
@@ -265,22 +290,10 @@ def _read(cells: np.ndarray, index: int) -> np.ndarray:
     return np.concatenate([values[:1], values[:-1]])
 
 
-def _add_up(check: Sum, cells: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The signed sum of a check's cells and its gross size, per period (and batch member)."""
-    shape = cells.shape[1:]
-    total, gross = np.zeros(shape), np.zeros(shape)
-    for index, sign, _ in check.terms:
-        total += sign * _read(cells, index)
-        gross += _read(sizes, index)
-    return total, gross
-
-
-def _imbalance(check: Sum, cells, total, gross, period, member) -> Imbalance:
-    absolute = period + check.first_period
-    values = [(label, float(_read(cells, index)[absolute, member]) * sign) for index, sign, label in check.terms]
-    return Imbalance(
-        check, int(absolute), float(total[period, member]), float(gross[period, member]), values, int(member)
-    )
+def _imbalance(check: Sum, cells, total, gross, period: int, member: int) -> Imbalance:
+    """One check in one period: its imbalance, gross size and each cell's signed value."""
+    values = [(label, float(_read(cells, index)[period, member]) * sign) for index, sign, label in check.terms]
+    return Imbalance(check, period, float(total[period, member]), float(gross[period, member]), values, member)
 
 
 def _suspects(failures: list[Imbalance], failure: Imbalance) -> str:
@@ -373,13 +386,13 @@ def identities(model, draws: int = 4, seed: int = 0) -> list[IdentityStatus]:
         scrambled = _solve_draws(model, params, exogenous[:2], start, draws)
         if scrambled is not None:
             break
+    holds_consistent = _holds(accounting, consistent, slice(1, None))
+    holds_scrambled = _holds(accounting, scrambled, slice(1, 2))
     out = []
-    for check in accounting.sums:
-        if consistent is not None and not _holds(accounting, check, consistent, periods=slice(1, None)):
+    for i, check in enumerate(accounting.sums):
+        if holds_consistent is not None and not holds_consistent[i]:
             out.append(IdentityStatus(check, "fails"))
-        elif (
-            check.first_period == 0 and scrambled is not None and not _holds(accounting, check, scrambled, slice(1, 2))
-        ):
+        elif check.first_period == 0 and holds_scrambled is not None and not holds_scrambled[i]:
             text, expression = _as_equation(check)
             out.append(IdentityStatus(check, "stock identity", text, expression))
         else:
@@ -401,11 +414,14 @@ def _solve_draws(model, params, exogenous, initial, draws):
     return values, parameters
 
 
-def _holds(accounting: Accounting, check: Sum, run, periods: slice) -> bool:
-    values, parameters = run
-    cells, sizes = accounting.evaluate(values, parameters)
-    total, gross = _add_up(check, cells, sizes)
-    return bool(np.all((np.abs(total) <= 1e-8 * gross + ABSOLUTE_FLOOR)[periods]))
+def _holds(accounting: Accounting, run, periods: slice) -> np.ndarray | None:
+    """Per check: does it hold in ``periods`` of every draw of ``run``? None if there is no run."""
+    if run is None:
+        return None
+    cells, sizes = accounting.evaluate(*run)
+    total, gross = accounting.add_up(cells, sizes)
+    ok = (np.abs(total) <= 1e-8 * gross + ABSOLUTE_FLOOR)[:, periods]
+    return ok.reshape(len(accounting.sums), -1).all(axis=1)
 
 
 def _as_equation(check: Sum) -> tuple[str, sympy.Expr]:

@@ -75,18 +75,22 @@ def lu_solve(a, b):
 
 _NEWTON = '''
 
+TARGETS_{b} = np.array({targets})
+LOGS_{b} = np.array({logs})
+
+
 @njit(cache=True)
-def solve_{b}(s, p, r, pt, tol, atol, maxiter):
+def solve_{b}(s, p, r, pt, tol, atol, maxiter, work, matrix):
     """Newton on block {b} with a damped step; 0 solved, 1 non-finite, 2 no convergence, 3 singular."""
     m = {m}
-    targets = np.array({targets})
-    logs = np.array({logs})
-    x = np.empty(m)
-    g = np.empty(m)
-    trial = np.empty(m)
-    gt = np.empty(m)
-    step = np.empty(m)
-    jac = np.empty((m, m))
+    targets = TARGETS_{b}
+    logs = LOGS_{b}
+    x = work[0, :m]
+    g = work[1, :m]
+    trial = work[2, :m]
+    gt = work[3, :m]
+    step = work[4, :m]
+    jac = matrix[:m, :m]
     for i in range(m):
         x[i] = s[r, targets[i]]
         if logs[i] and x[i] <= 0.0:
@@ -216,17 +220,20 @@ def kernel_source(model: CompiledModel) -> str:
             )
         )
         body += [
-            f"            code = solve_{b}(s, p, r, pt, tol, atol, maxiter)",
+            f"            code = solve_{b}(s, p, r, pt, tol, atol, maxiter, work, matrix)",
             "            if code != 0:",
             f"                status[0], status[1], status[2], status[3] = code, t, {b}, k",
             "                return",
         ]
+    largest = max([block.size for block in model.blocks] + [1])
     parts.append(
         f"""
 
 @njit(cache=True)
 def run(state, params, pad, first, last, tol, atol, maxiter, status):
     \"\"\"Periods first..last of every batch member; state[k, pad + t, series], params[k, period or 0, p].\"\"\"
+    work = np.empty((5, {largest}))  # Newton's vectors and matrix, allocated once for every block and period
+    matrix = np.empty(({largest}, {largest}))
     for k in range(state.shape[0]):
         s = state[k]
         p = params[k]
