@@ -43,6 +43,10 @@ class SystemNotClosedError(ModelError):
     """The equations do not determine the declared variables (more or fewer equations than variables)."""
 
 
+class RequirementError(ModelError):
+    """The inputs of a run (a parameter, an exogenous path, a starting value) break a ``[[requires]]``."""
+
+
 # --- the solve failed (exit code 3) ---------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from .compile import CompiledModel, compile_model
 from .errors import AccountingError, ModelError, UnknownNameError
 from .graph import Block
 from .modelfile import read_model_file
+from .requirements import check_inputs
 from .shipped import resolve
 from .shocks import ParameterChange, Shock
 from .solve import SolverOptions, simulate
@@ -111,13 +112,15 @@ class Model:
         backend: str = "auto",
         check_accounting: bool = True,
         accounting_tolerance: float = TOLERANCE,
+        origin: str = "",
     ) -> pd.DataFrame:
         """Simulate ``periods`` periods (default: the model's experiment); period 0 is the initial state.
 
         ``shocks`` defaults to the model's standard experiment; pass ``[]`` for none. ``changes`` set
         parameters from a period on. Every row and
         column of the model's matrices is checked in every period (``AccountingError`` if one does not
-        add up); ``check_accounting=False`` skips that, for exploration.
+        add up); ``check_accounting=False`` skips that, for exploration. The inputs are checked against
+        the model's ``[[requires]]`` first; ``origin`` says where they came from in that error.
         """
         periods = self.spec.experiment.periods if periods is None else periods
         if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
@@ -125,6 +128,7 @@ class Model:
         shocks = list(self.spec.experiment.shocks) if shocks is None else list(shocks)
         options = SolverOptions(method=method, tolerance=tolerance, max_iterations=max_iterations, backend=backend)
         params, exogenous, initial = self.inputs(int(periods), shocks, changes)
+        check_inputs(self, params, exogenous, initial, origin)
         values = simulate(self.compiled, params, exogenous, initial, options)
         results = self.results(values[:, :, 0])
         if check_accounting and self.accounting is not None:

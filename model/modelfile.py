@@ -15,6 +15,7 @@ from .calendar import Calendar
 from .errors import DuplicateDefinitionError, ModelFileError, ParseError
 from .matrices import link_matrices, read_matrices
 from .parse import Where, check_name, parse_expression, split_equation
+from .requirements import read_requirements
 from .shocks import number, parse_shock
 from .spec import Equation, Experiment, ModelSpec, validate
 
@@ -54,7 +55,9 @@ def read_model_file(path: str | Path) -> ModelSpec:
     equations: list[Equation] = []
     descriptions: dict[str, str] = {}
     matrices = {}
+    requirements = []
     for file, data in files:
+        requirements.extend(read_requirements(data, file))
         for kind, matrix in read_matrices(data, file).items():
             if kind in matrices:
                 raise DuplicateDefinitionError(f"{file}: [{kind}] is also declared in {matrices[kind].where.file}")
@@ -89,6 +92,7 @@ def read_model_file(path: str | Path) -> ModelSpec:
         descriptions=descriptions,
         matrices=matrices,
         calendar=calendar,
+        requirements=requirements,
     )
     declared = _string_list(header, "variables", path) if "variables" in header else None
     return validate(spec, declared)

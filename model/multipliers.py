@@ -16,6 +16,7 @@ import pandas as pd
 
 from .errors import AccountingError, ModelError, UnknownNameError
 from .model import Model
+from .requirements import check_inputs
 from .shocks import Shock
 from .solve import SolverOptions, simulate
 from .spec import suggest
@@ -81,6 +82,7 @@ def multipliers(
     Shock(of, start, add=size).apply(stepped[:, list(model.exogenous).index(of), 0], periods)
     # the baseline and the stepped run as two members of one batch; both are checked like any run
     params = np.repeat(params, 2, axis=-1)
+    check_inputs(model, params, np.concatenate([exogenous, stepped], axis=2), np.repeat(initial, 2, axis=1))
     values = simulate(
         model.compiled,
         params,

@@ -129,6 +129,25 @@ def split_equation(text: str, where: Where) -> tuple[str, str, int]:
 
 def parse_expression(text: str, where: Where) -> sympy.Expr:
     """Turn one right-hand side into a sympy expression, or raise ``ParseError`` saying where."""
+    tree, walker = _read(text, where)
+    expression = walker.visit(tree.body, 0)
+    # sympy folds constants eagerly: log(-1) becomes I*pi, 1/0 complex infinity, 0/0 nan.
+    if expression.has(sympy.I, sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise ParseError(
+            f"{where}: the expression evaluates to {expression}, which is not a finite real number "
+            "(a log or square root of a negative constant, or a division by zero)"
+        )
+    return expression
+
+
+def parse_condition(text: str, where: Where) -> sympy.Basic:
+    """A condition such as ``capex >= 0 and floor < L0``, through the same whitelist."""
+    tree, walker = _read(text, where)
+    return walker._condition(tree.body, 0)
+
+
+def _read(text: str, where: Where) -> tuple[ast.Expression, _Walker]:
+    """Python's parser builds the tree (it runs nothing); sizes are bounded first."""
     if len(text) > MAX_EQUATION_CHARS:
         raise ParseError(
             f"{where}: the expression has {len(text):,} characters, more than the limit of "
@@ -150,15 +169,7 @@ def parse_expression(text: str, where: Where) -> sympy.Expr:
         ) from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError(f"{where}: the expression is nested too deeply to read; simplify it") from None
-    walker = _Walker(where, leading=len(text) - len(text.lstrip()))
-    expression = walker.visit(tree.body, 0)
-    # sympy folds constants eagerly: log(-1) becomes I*pi, 1/0 complex infinity, 0/0 nan.
-    if expression.has(sympy.I, sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        raise ParseError(
-            f"{where}: the expression evaluates to {expression}, which is not a finite real number "
-            "(a log or square root of a negative constant, or a division by zero)"
-        )
-    return expression
+    return tree, _Walker(where, leading=len(text) - len(text.lstrip()))
 
 
 class _Walker:

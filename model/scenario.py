@@ -150,7 +150,13 @@ def run_scenario(model: Model, scenario: Scenario, **solver) -> tuple[pd.DataFra
     periods = scenario.periods or model.spec.experiment.periods
     base_shocks = list(model.spec.experiment.shocks) if scenario.experiment else []
     baseline = model.run(periods=periods, shocks=base_shocks, **solver)
-    changed = model.run(periods=periods, shocks=base_shocks + scenario.shocks, changes=scenario.changes, **solver)
+    changed = model.run(
+        periods=periods,
+        shocks=base_shocks + scenario.shocks,
+        changes=scenario.changes,
+        origin=f"scenario {scenario.path}: ",
+        **solver,
+    )
     return baseline, changed
 
 

@@ -16,6 +16,7 @@ from .calendar import Calendar
 from .errors import DuplicateDefinitionError, ModelFileError, SystemNotClosedError, UnknownNameError
 from .matrices import Matrix
 from .parse import Where, current, split_symbol
+from .requirements import check_names as check_requirement_names
 from .shocks import Shock
 
 
@@ -57,6 +58,7 @@ class ModelSpec:
     descriptions: dict[str, str] = field(default_factory=dict)
     matrices: dict[str, Matrix] = field(default_factory=dict)
     calendar: Calendar | None = None
+    requirements: list = field(default_factory=list)  # [[requires]]: see requirements.py
 
     @property
     def endogenous(self) -> list[str]:
@@ -174,6 +176,7 @@ def validate(spec: ModelSpec, declared_variables: list[str] | None = None) -> Mo
                             f"{row.where}: {matrix.title}, row {row.name!r}, column {column!r}: unknown name "
                             f"{name!r}.{suggest(name, known)}"
                         )
+    check_requirement_names(spec.requirements, known, suggest)
     for label, names in (("main_variables", spec.main_variables), ("positive", spec.positive)):
         for name in names:
             allowed = where_of if label == "positive" else set(where_of) | set(spec.exogenous)

@@ -59,8 +59,9 @@ import pandas as pd
 import xarray as xr
 
 from .accounting import TOLERANCE
-from .errors import AccountingError, ModelError, SolveError, UnknownNameError
+from .errors import AccountingError, ModelError, RequirementError, SolveError, UnknownNameError
 from .model import Model
+from .requirements import check_inputs
 from .solve import SolverOptions, simulate
 from .spec import ModelSpec, suggest
 
@@ -395,6 +396,10 @@ def _solve_chunk(model: Model, plan: _Plan, drawn: np.ndarray, offset: int) -> t
     """Solve draws ``offset .. offset + len(drawn) - 1`` in one pass; (values[period, series, k], imbalance)."""
     params, exogenous, initial = _chunk_inputs(plan, drawn)
     try:
+        check_inputs(model, params, exogenous, initial)
+    except RequirementError as error:
+        raise _name_the_draw(error, plan, drawn, offset) from error
+    try:
         values = simulate(model.compiled, params, exogenous, initial, plan.options)
     except SolveError as error:
         raise _name_the_draw(error, plan, drawn, offset) from error
@@ -415,7 +420,7 @@ def _describe(plan: _Plan, row: np.ndarray) -> str:
     return ", ".join(f"{name}={value:.10g}" for name, value in zip(plan.names, row))
 
 
-def _name_the_draw(error: SolveError, plan: _Plan, drawn: np.ndarray, offset: int) -> SolveError:
+def _name_the_draw(error: SolveError | RequirementError, plan: _Plan, drawn: np.ndarray, offset: int) -> SolveError:
     """The solver's error with "(batch member m)" replaced by the draw's number and values."""
     text = str(error)
 

@@ -1,0 +1,98 @@
+"""Conditions a model's inputs must meet before it is solved: ``[[requires]]`` in the model file.
+
+    [[requires]]
+    condition = "capex >= 0"
+    message = "AI capex cannot be negative: check the capex path of your scenario"
+
+A condition may use parameters, exogenous variables (checked in every period of the run) and
+endogenous variables (their starting values). A violation is a ``RequirementError`` (exit code 2) that
+names the condition, where it is declared, the period, the values, and the scenario or call that set
+them -- so a bad scenario value is caught as bad input, not as a solver failure three blocks later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sympy
+
+from .errors import ModelFileError, RequirementError, UnknownNameError
+from .parse import Where, parse_condition, split_symbol
+
+
+@dataclass(frozen=True)
+class Requirement:
+    condition: sympy.Basic
+    text: str
+    message: str
+    where: Where
+
+
+def read_requirements(data: dict, path: Path) -> list[Requirement]:
+    """The ``[[requires]]`` tables of one model file."""
+    tables = data.get("requires", [])
+    if not isinstance(tables, list):
+        raise ModelFileError(f'{path}: write each requirement as a [[requires]] table with condition = "..."')
+    lines = [
+        n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip() == "[[requires]]"
+    ]
+    out = []
+    for i, table in enumerate(tables):
+        where = Where(str(path), lines[i] if i < len(lines) else 0)
+        if not isinstance(table, dict) or not isinstance(table.get("condition"), str):
+            raise ModelFileError(f'{where}: a requirement needs condition = "..." (e.g. "capex >= 0")')
+        unknown = set(table) - {"condition", "message"}
+        if unknown:
+            raise ModelFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; use condition, message")
+        condition = parse_condition(table["condition"], where)
+        for symbol in condition.free_symbols:
+            if split_symbol(symbol)[1]:
+                raise ModelFileError(f"{where}: a requirement cannot use lags ({symbol})")
+        out.append(Requirement(condition, table["condition"].strip(), str(table.get("message", "")), where))
+    return out
+
+
+def check_names(requirements: list[Requirement], known, suggest) -> None:
+    for requirement in requirements:
+        for symbol in requirement.condition.free_symbols:
+            if symbol.name not in known:
+                raise UnknownNameError(
+                    f"{requirement.where}: requirement {requirement.text!r} uses an unknown name {symbol.name!r}."
+                    f"{suggest(symbol.name, known)}"
+                )
+
+
+def check_inputs(model, params: np.ndarray, exogenous: np.ndarray, initial: np.ndarray, origin: str = "") -> None:
+    """Raise ``RequirementError`` at the first period (and batch member) where a requirement fails."""
+    compiled = model.compiled
+    exogenous_names = list(model.exogenous)
+    endogenous = model.spec.endogenous
+    periods = exogenous.shape[0]
+    for requirement in model.spec.requirements:
+        symbols = sorted(requirement.condition.free_symbols, key=lambda s: s.name)
+        arguments = []
+        for symbol in symbols:
+            name = symbol.name
+            if name in compiled.parameters:
+                index = compiled.parameters.index(name)
+                value = params[:, index] if params.ndim == 3 else np.broadcast_to(params[index], exogenous.shape[::2])
+            elif name in exogenous_names:
+                value = exogenous[:, exogenous_names.index(name)]
+            else:
+                value = np.broadcast_to(initial[endogenous.index(name)], exogenous.shape[::2])
+            arguments.append(value)
+        test = sympy.lambdify(symbols, requirement.condition, modules="numpy")
+        with np.errstate(all="ignore"):
+            holds = np.broadcast_to(np.asarray(test(*arguments), dtype=bool), (periods, exogenous.shape[2]))
+        if holds.all():
+            continue
+        period, member = (int(v) for v in np.argwhere(~holds)[0])
+        shown = ", ".join(f"{s.name} = {float(a[period, member]):.10g}" for s, a in zip(symbols, arguments))
+        batch = f" (batch member {member})" if exogenous.shape[2] > 1 else ""
+        advice = f" {requirement.message}" if requirement.message else ""
+        raise RequirementError(
+            f"{origin}the inputs break the requirement {requirement.text!r} ({requirement.where}) in period "
+            f"{period}{batch}: {shown}.{advice}"
+        )
