@@ -338,6 +338,7 @@ class IdentityStatus:
     status: str
     equation: str = ""  # for a stock identity: the implied equation, e.g. 'Hh = Hs'
     expression: sympy.Expr | None = None  # its left side minus its right side
+    residuals: np.ndarray | None = None  # a stock identity's imbalance in each scrambled draw
 
 
 def hidden_equations(statuses: list[IdentityStatus]) -> list[IdentityStatus]:
@@ -351,12 +352,23 @@ def hidden_equations(statuses: list[IdentityStatus]) -> list[IdentityStatus]:
     chosen = [s for s in stock if s.check.kind == "row"] or stock
     unique: list[IdentityStatus] = []
     for status in chosen:
-        if not any(
-            sympy.expand(status.expression - u.expression) == 0 or sympy.expand(status.expression + u.expression) == 0
-            for u in unique
-        ):
+        if not any(_same_equation(status, u) for u in unique):
             unique.append(status)
     return unique
+
+
+def _same_equation(a: IdentityStatus, b: IdentityStatus) -> bool:
+    """The same equation, up to sign, as written or given the period's equations.
+
+    Two stock identities that the period's equations map onto each other (DIS: IN = Mh is Mh = Ms once
+    Ms = Ls = IN) carry proportional imbalances in every scrambled draw.
+    """
+    if sympy.expand(a.expression - b.expression) == 0 or sympy.expand(a.expression + b.expression) == 0:
+        return True
+    if a.residuals is None or b.residuals is None:
+        return False
+    scale = np.linalg.norm(a.residuals) * np.linalg.norm(b.residuals)
+    return bool(scale > 0 and abs(abs(a.residuals @ b.residuals) / scale - 1) < 1e-8)
 
 
 def identities(model, draws: int = 4, seed: int = 0) -> list[IdentityStatus]:
@@ -386,15 +398,15 @@ def identities(model, draws: int = 4, seed: int = 0) -> list[IdentityStatus]:
         scrambled = _solve_draws(model, params, exogenous[:2], start, draws)
         if scrambled is not None:
             break
-    holds_consistent = _holds(accounting, consistent, slice(1, None))
-    holds_scrambled = _holds(accounting, scrambled, slice(1, 2))
+    holds_consistent, _ = _holds(accounting, consistent, slice(1, None))
+    holds_scrambled, scrambled_totals = _holds(accounting, scrambled, slice(1, 2))
     out = []
     for i, check in enumerate(accounting.sums):
         if holds_consistent is not None and not holds_consistent[i]:
             out.append(IdentityStatus(check, "fails"))
         elif check.first_period == 0 and holds_scrambled is not None and not holds_scrambled[i]:
             text, expression = _as_equation(check)
-            out.append(IdentityStatus(check, "stock identity", text, expression))
+            out.append(IdentityStatus(check, "stock identity", text, expression, scrambled_totals[i, 1].ravel()))
         else:
             out.append(IdentityStatus(check, "identity"))
     return out
@@ -414,14 +426,14 @@ def _solve_draws(model, params, exogenous, initial, draws):
     return values, parameters
 
 
-def _holds(accounting: Accounting, run, periods: slice) -> np.ndarray | None:
-    """Per check: does it hold in ``periods`` of every draw of ``run``? None if there is no run."""
+def _holds(accounting: Accounting, run, periods: slice) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per check: does it hold in ``periods`` of every draw of ``run``? And the sums themselves."""
     if run is None:
-        return None
+        return None, None
     cells, sizes = accounting.evaluate(*run)
     total, gross = accounting.add_up(cells, sizes)
     ok = (np.abs(total) <= 1e-8 * gross + ABSOLUTE_FLOOR)[:, periods]
-    return ok.reshape(len(accounting.sums), -1).all(axis=1)
+    return ok.reshape(len(accounting.sums), -1).all(axis=1), total
 
 
 def _as_equation(check: Sum) -> tuple[str, sympy.Expr]:

@@ -179,7 +179,10 @@ class Model:
         if any(change.start > 1 for change in changes):
             params = np.repeat(params[None], periods + 1, axis=0)
         for change in changes:
-            params[change.start :, names.index(change.name)] = change.value
+            if params.ndim == 3:
+                params[change.start :, names.index(change.name)] = change.value
+            else:  # every change starts in period 1: one column of constant parameters
+                params[names.index(change.name)] = change.value
         names = list(self.exogenous)
         exogenous = np.tile(np.array([self.exogenous[n] for n in names], dtype=float), (periods + 1, 1))
         for shock in shocks:

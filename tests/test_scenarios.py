@@ -93,6 +93,15 @@ def test_a_parameter_can_change_from_a_later_period(tmp_path):
     assert long["Y"].iloc[-1] == pytest.approx(20 / 0.25, rel=1e-9)
 
 
+def test_a_parameter_changed_from_period_1_is_the_same_as_setting_it(tmp_path):
+    path = scenario_file(tmp_path, '[scenario]\nmodel = "sim"\n[parameters]\nalpha1 = 0.7\n')
+    scenario, model = read_scenario(path)
+    _, changed = run_scenario(model, scenario)
+    direct = drypowder.load("sim").set(alpha1=0.7).run()
+    pd.testing.assert_frame_equal(changed, direct)
+    assert changed["Y"][1] == pytest.approx(20 / (1 - 0.7 * 0.8), rel=1e-13)
+
+
 def test_dates_work_when_the_model_has_a_calendar(tmp_path, write_model):
     model_path = write_model(
         "Y = G + 0.5*Y(-1)",
