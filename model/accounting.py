@@ -39,6 +39,7 @@ class Sum:
     first_period: int  # 0 for balance-sheet levels, 1 for anything with a flow or a change
     row: int | None = None
     column: int | None = None
+    has_flows: bool = False  # a balance-sheet row that some flow row changes or revalues (an instrument)
 
     @property
     def label(self) -> str:
@@ -236,6 +237,8 @@ class Accounting:
 
 def _sums(matrices: dict[str, Matrix], positions) -> list[Sum]:
     sums = []
+    flows = matrices.get(TRANSACTIONS)
+    linked = {row.change or row.revaluation for row in flows.rows} if flows else set()
     for kind, matrix in matrices.items():
         first = 0 if kind == BALANCE_SHEET else 1
         width = len(matrix.columns)
@@ -243,7 +246,8 @@ def _sums(matrices: dict[str, Matrix], positions) -> list[Sum]:
             terms = [(positions[kind, r, c], 1.0, matrix.columns[c]) for c in range(width) if row.cells[c] is not None]
             if row.total is not None:
                 terms.append((positions[kind, r, width], -1.0, "total"))
-            sums.append(Sum(matrix, "row", row.name, tuple(terms), first, row=r))
+            has_flows = kind == BALANCE_SHEET and row.name in linked
+            sums.append(Sum(matrix, "row", row.name, tuple(terms), first, row=r, has_flows=has_flows))
         for c, column in enumerate(matrix.columns):
             terms = tuple(
                 (positions[kind, r, c], 1.0, row.name)
@@ -349,7 +353,11 @@ def hidden_equations(statuses: list[IdentityStatus]) -> list[IdentityStatus]:
     sectors' budget constraints, so columns are reported only if no row is. One per distinct equation.
     """
     stock = [s for s in statuses if s.status == "stock identity"]
-    chosen = [s for s in stock if s.check.kind == "row"] or stock
+    rows = [s for s in stock if s.check.kind == "row"]
+    # An instrument (a row that flows of funds change) held = issued is the book's redundant equation;
+    # the net-worth row has no flows of its own and restates the rows and columns around it.
+    instruments = [s for s in rows if s.check.has_flows]
+    chosen = instruments or rows or stock
     unique: list[IdentityStatus] = []
     for status in chosen:
         if not any(_same_equation(status, u) for u in unique):

@@ -54,11 +54,19 @@ def run_pysolve(
     model: Model,
     periods: int,
     shocks: list[Shock] | None = None,
-    method: str = "newton-raphson",
+    method: str | None = None,
     tolerance: float = 1e-13,
     iterations: int = 500,
 ) -> pd.DataFrame:
-    """Simulate with pysolve, period by period, with the same exogenous paths as ``model.run``."""
+    """Simulate with pysolve, period by period, with the same exogenous paths as ``model.run``.
+
+    ``method`` defaults to pysolve's Newton-Raphson, or to its Gauss-Seidel (with 20 times the
+    iterations) when the model has switches: pysolve's Newton cannot differentiate its ``if_true``.
+    """
+    if method is None:
+        switches = any(eq.expression.has(sympy.Piecewise) for eq in model.spec.equations)
+        method = "gauss-seidel" if switches else "newton-raphson"
+        iterations = iterations * 20 if switches else iterations
     shocks = list(model.spec.experiment.shocks) if shocks is None else list(shocks)
     _, exogenous, _ = model.inputs(periods, shocks)
     names = list(model.exogenous)
