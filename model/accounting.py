@@ -23,6 +23,7 @@ import sympy
 from .errors import SolveError
 from .evaluate import ExpressionEvaluator
 from .matrices import BALANCE_SHEET, TRANSACTIONS, Matrix
+from .parse import split_symbol
 
 TOLERANCE = 1e-9
 ABSOLUTE_FLOOR = 1e-12
@@ -57,6 +58,7 @@ class Imbalance:
     gross: float
     cells: list[tuple[str, float]]
     member: int = 0
+    history: np.ndarray | None = None  # for a failure: the check's (sum, gross size) in every period so far
 
     @property
     def relative(self) -> float:
@@ -91,7 +93,10 @@ class AccountingReport:
             f"Cells: {cells}."
         )
         suspects = _suspects(self.failures, failure)
-        if suspects:
+        compounding = _compounding(failure)
+        if compounding:
+            text += f" {compounding}"
+        elif suspects:
             text += f" {suspects}"
         elif check.kind == "stock-flow":
             text += (
@@ -230,7 +235,10 @@ class Accounting:
                 continue
             worst.append(_imbalance(check, cells, total[i], gross[i], *divmod(int(worst_at[i]), members)))
             if bad[i].any():
-                failures.append(_imbalance(check, cells, total[i], gross[i], *divmod(int(first_bad[i]), members)))
+                period, member = divmod(int(first_bad[i]), members)
+                failure = _imbalance(check, cells, total[i], gross[i], period, member)
+                failure.history = np.stack([total[i, : period + 1, member], gross[i, : period + 1, member]])
+                failures.append(failure)
         failures.sort(key=lambda i: (i.period, -i.relative))
         return AccountingReport(worst, tolerance, failures)
 
@@ -300,6 +308,38 @@ def _imbalance(check: Sum, cells, total, gross, period: int, member: int) -> Imb
     return Imbalance(check, period, float(total[period, member]), float(gross[period, member]), values, member)
 
 
+def _compounding(failure: Imbalance, window: int = 20) -> str:
+    """Explain a gap that held to rounding error and then grew by a steady factor: nothing is missing.
+
+    Where the hidden equation's gap earns a return inside the model (BMW: deposits held but not issued
+    earn interest, so Mh - Ms grows by 1 + rl a period), rounding error compounds until it crosses the
+    tolerance, however well every period was solved.
+    """
+    if failure.history is None or failure.check.kind != "row":
+        return ""
+    total, gross = np.abs(failure.history[0]), failure.history[1]
+    failed = len(total) - 1
+    relative = total / np.maximum(gross, np.finfo(float).tiny)
+    if failed < window + 1 or relative[: failed - window].min() > 1e-13:
+        return ""  # it never held to rounding error: a genuine error
+    recent = total[failed - window :]
+    if np.any(recent == 0):
+        return ""
+    steps = np.log(recent[1:] / recent[:-1])
+    factor = float(np.exp(steps.mean()))
+    if not (factor > 1.001 and steps.std() < 0.01):
+        return ""
+    clean = int(np.flatnonzero(relative[:failed] <= 1e-13)[-1])
+    return (
+        f"This is not a missing flow: the gap held to rounding error until period {clean} and has grown since by "
+        f"a steady factor {factor:.4f} a period -- rounding error compounding, because the gap earns a return "
+        "inside the model (in Godley & Lavoie's BMW, deposits held but not issued earn interest, so Mh - Ms "
+        f"grows by 1 + rl a period). Every period was solved to rounding error; the run is sound up to about "
+        f"period {failed - 1}. Shorten the run, or pass a larger accounting tolerance (--accounting-tol) to "
+        "accept the gap."
+    )
+
+
 def _suspects(failures: list[Imbalance], failure: Imbalance) -> str:
     """Where a failing row meets a failing column of the same matrix and period, name that cell."""
     check = failure.check
@@ -343,6 +383,7 @@ class IdentityStatus:
     equation: str = ""  # for a stock identity: the implied equation, e.g. 'Hh = Hs'
     expression: sympy.Expr | None = None  # its left side minus its right side
     residuals: np.ndarray | None = None  # a stock identity's imbalance in each scrambled draw
+    integrates: str | None = None  # a stock identity that is this equation summed over time (not left out)
 
 
 def hidden_equations(statuses: list[IdentityStatus]) -> list[IdentityStatus]:
@@ -356,7 +397,7 @@ def hidden_equations(statuses: list[IdentityStatus]) -> list[IdentityStatus]:
     rows = [s for s in stock if s.check.kind == "row"]
     # An instrument (a row that flows of funds change) held = issued is the book's redundant equation;
     # the net-worth row has no flows of its own and restates the rows and columns around it.
-    instruments = [s for s in rows if s.check.has_flows]
+    instruments = [s for s in rows if s.check.has_flows and s.integrates is None]
     chosen = instruments or rows or stock
     unique: list[IdentityStatus] = []
     for status in chosen:
@@ -414,10 +455,23 @@ def identities(model, draws: int = 4, seed: int = 0) -> list[IdentityStatus]:
             out.append(IdentityStatus(check, "fails"))
         elif check.first_period == 0 and holds_scrambled is not None and not holds_scrambled[i]:
             text, expression = _as_equation(check)
-            out.append(IdentityStatus(check, "stock identity", text, expression, scrambled_totals[i, 1].ravel()))
+            residuals = scrambled_totals[i, 1].ravel()
+            integrates = _integrated_equation(expression, model.spec.equations)
+            out.append(IdentityStatus(check, "stock identity", text, expression, residuals, integrates))
         else:
             out.append(IdentityStatus(check, "identity"))
     return out
+
+
+def _integrated_equation(expression: sympy.Expr, equations) -> str | None:
+    """The equation whose first difference this identity is (BMW: Ls = Ld is 7.4, Ls = Ls(-1) + d(Ld))."""
+    back = {s: sympy.Symbol(f"{name}(-{lag + 1})") for s in expression.free_symbols for name, lag in [split_symbol(s)]}
+    change = sympy.expand(expression - expression.xreplace(back))
+    for equation in equations:
+        written = sympy.expand(sympy.Symbol(equation.name) - equation.expression)
+        if sympy.expand(change - written) == 0 or sympy.expand(change + written) == 0:
+            return equation.name
+    return None
 
 
 def _solve_draws(model, params, exogenous, initial, draws):

@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--csv", metavar="PATH", help="write every variable, every period, at full precision")
     run.add_argument("--plot", metavar="PATH.png", help="save a plot of the main variables")
     run.add_argument("--plot-net-lending", metavar="PATH.png", help="save a plot of sector net lending")
+    run.add_argument(
+        "--accounting-tol", type=float, default=1e-9, help="relative tolerance of the accounting checks (default 1e-9)"
+    )
 
     comparison = _verb(
         verbs,
@@ -256,7 +259,14 @@ def _run(args) -> int:
         if args.no_experiment:
             scenario.experiment = False
         scenario.periods = args.periods or scenario.periods
-        _, results = run_scenario(model, scenario, method=args.method, tolerance=args.tol, backend=args.backend)
+        _, results = run_scenario(
+            model,
+            scenario,
+            method=args.method,
+            tolerance=args.tol,
+            backend=args.backend,
+            accounting_tolerance=args.accounting_tol,
+        )
         story = f"Scenario: {scenario.name}" + (f" -- {scenario.description}" if scenario.description else "")
     else:
         results = model.run(
@@ -265,6 +275,7 @@ def _run(args) -> int:
             method=args.method,
             tolerance=args.tol,
             backend=args.backend,
+            accounting_tolerance=args.accounting_tol,
         )
         story = (
             f"Experiment: {spec.experiment.description}"
@@ -465,6 +476,8 @@ def _check(args) -> int:
     for status in statuses:
         mark = "  " if status.status != "fails" else "!!"
         extra = f"  ->  {status.equation}" if status.equation else ""
+        if status.integrates:
+            extra += f" (the equation for {status.integrates}, summed over time)"
         print(f"{mark} {status.check.label}: {labels[status.status]}{extra}")
         consistent &= status.status != "fails"
     hidden = hidden_equations(statuses)

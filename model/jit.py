@@ -99,6 +99,7 @@ def solve_{b}(s, p, r, pt, tol, atol, maxiter, work, matrix):
     for i in range(m):
         if not math.isfinite(g[i]):
             return 1
+    met = False
     for iteration in range(maxiter + 1):
         converged = True
         exact = True
@@ -111,10 +112,11 @@ def solve_{b}(s, p, r, pt, tol, atol, maxiter, work, matrix):
             if d > ROUNDOFF * size:
                 exact = False
             norm += ((x[i] - g[i]) / max(size, 1.0)) ** 2
-        if converged and (iteration > 0 or exact):
+        if converged and (met or exact):  # one step past the tolerance: to rounding error
             for i in range(m):
                 s[r, targets[i]] = x[i]
             return 0
+        met = converged
         if iteration == maxiter:
             return 2
         norm = math.sqrt(norm)

@@ -286,3 +286,15 @@ def test_the_plots_are_written(cli, tmp_path):
     assert code == 0 and (tmp_path / "blocks.png").read_bytes()[:4] == b"\x89PNG"
     code, _, err = cli("matrix", "lp", "--sankey", tmp_path / "x.png")
     assert code == 2 and err.startswith("error: --sankey needs --period T")
+
+
+def test_a_compounding_gap_is_explained_not_blamed_on_a_flow():
+    # BMW's Mh - Ms grows by 1 + rl a period: rounding error crosses 1e-9 after about 400 periods
+    with pytest.raises(AccountingError) as error:
+        drypowder.load("bmw").run(periods=600, backend="numpy")
+    message = str(error.value)
+    assert "rounding error compounding" in message and "A flow is missing" not in message
+    factor = float(message.split("steady factor ")[1].split()[0])
+    assert factor == pytest.approx(1 + drypowder.load("bmw").exogenous.get("rl", 0.04), abs=1e-3)
+    results = drypowder.load("bmw").run(periods=600, backend="numpy", accounting_tolerance=1e-5)
+    assert 1e-9 < results.attrs["max_relative_imbalance"] < 1e-5
