@@ -66,7 +66,7 @@ class SteadyState:
 
     values: pd.Series  # every series (endogenous then exogenous), at the steady state
     eigenvalues: np.ndarray  # of the linearised period map, sorted by modulus, descending
-    unit_roots: int  # eigenvalues within UNIT_ROOT of 1: the directions stock identities keep
+    unit_roots: int  # the accounting's own modes: 1 where a stock identity's gap is kept, 1 + r where it grows
     stable: bool  # every other eigenvalue has modulus < 1
     verdict: str  # one readable sentence
     residual: float = 0.0  # the largest relative residual of the stationary equations, as solved
@@ -97,14 +97,26 @@ def steady_state(
 
     stationary.constants = stationary.identity_values(first)
     x, residual = stationary.solve(start, exo_values, exo)
-    eigenvalues = np.asarray(stationary.eigenvalues(x, exo_values))
+    eigenvalues, modes = stationary.eigenvalues(x, exo_values)
     eigenvalues = eigenvalues[np.argsort(-np.abs(eigenvalues), kind="stable")]
-    unit = np.abs(eigenvalues - 1) < UNIT_ROOT
-    others = np.abs(eigenvalues[~unit])
-    stable = bool(np.all(others < 1))
+    accounting = _matching(eigenvalues, modes)
+    accounting |= np.abs(eigenvalues - 1) < UNIT_ROOT  # kept gaps, also where the modes could not be split off
+    others = eigenvalues[~accounting]
+    stable = bool(np.all(np.abs(others) < 1))
     values = pd.Series(np.concatenate([x, exo_values]), index=model.compiled.series, name="steady state")
-    verdict = _verdict(eigenvalues[~unit], int(unit.sum()), stable)
-    return SteadyState(values, eigenvalues, int(unit.sum()), stable, verdict, residual)
+    verdict = _verdict(others, eigenvalues[accounting], stable)
+    return SteadyState(values, eigenvalues, int(accounting.sum()), stable, verdict, residual)
+
+
+def _matching(eigenvalues: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """Which eigenvalues are the accounting modes (as a multiset: each mode takes its nearest one)."""
+    taken = np.zeros(len(eigenvalues), dtype=bool)
+    for mode in modes:
+        distance = np.where(taken, np.inf, np.abs(eigenvalues - mode))
+        nearest = int(np.argmin(distance)) if len(eigenvalues) else -1
+        if nearest >= 0 and distance[nearest] < 1e-6 * max(1.0, abs(mode)):
+            taken[nearest] = True
+    return taken
 
 
 def _checked(model: Model, values: dict[str, float], allowed, argument: str, what: str) -> dict[str, float]:
@@ -294,19 +306,56 @@ class _Stationary:
             companion[offset[j]] = step[j]
             for m in range(1, depth[j]):
                 companion[offset[j] + m, offset[j] + m - 1] = 1.0
-        return np.linalg.eigvals(companion)
+        return np.linalg.eigvals(companion), self._accounting_modes(derivatives, step, companion)
+
+    def _accounting_modes(self, derivatives, step, companion) -> np.ndarray:
+        """Eigenvalues of the period map restricted to the stock identities' directions.
+
+        Each identity S_k is (near the steady state) a linear function of this period's values, so
+        ``G = grad S @ step`` gives it from last period's state. Identities evolve among themselves --
+        the span of G's rows is invariant -- and the map on that span has eigenvalues of its own: 1 where
+        a gap is kept, 1 + r where it earns interest (BMW's Mh - Ms). Those are the accounting's modes,
+        directions no consistent run takes. Empty if the span is not invariant.
+        """
+        identity = self.rows >= self.n
+        if not identity.any():
+            return np.zeros(0)
+        gradient = np.zeros((self.size - self.n, self.n))
+        for row, column, lag, value in zip(
+            self.rows[identity], self.columns[identity], self.lags[identity], derivatives[identity]
+        ):
+            if lag == 0:
+                gradient[row - self.n, column] += value
+        rows = gradient @ step
+        if not np.any(rows):
+            return np.zeros(0)
+        _, sigma, vt = np.linalg.svd(rows, full_matrices=False)
+        basis = vt[sigma > 1e-9 * sigma[0]]
+        restricted = basis @ companion @ np.linalg.pinv(basis)
+        mismatch = np.linalg.norm(basis @ companion - restricted @ basis)
+        if mismatch > 1e-8 * max(1.0, np.linalg.norm(basis @ companion)):
+            return np.zeros(0)
+        return np.linalg.eigvals(restricted)
 
 
 def _given(exo: dict[str, float]) -> str:
     return " with " + ", ".join(f"{name}={value:g}" for name, value in exo.items()) if exo else ""
 
 
-def _verdict(others: np.ndarray, unit_roots: int, stable: bool) -> str:
-    """One sentence: stable or not, the largest modulus, and the unit roots set aside."""
+def _verdict(others: np.ndarray, accounting: np.ndarray, stable: bool) -> str:
+    """One sentence: stable or not, the largest modulus, and the accounting's own modes set aside."""
     units = ""
-    if unit_roots:
-        plural = "s" if unit_roots > 1 else ""
-        units = f" (besides {unit_roots} unit root{plural} kept by the accounting identities)"
+    if accounting.size:
+        unit = int(np.sum(np.abs(accounting - 1) < UNIT_ROOT))
+        growing = [f"{abs(m):.6g}" for m in accounting if abs(m - 1) >= UNIT_ROOT]
+        plural = "s" if unit > 1 else ""
+        units = f" (besides {unit} unit root{plural} kept by the accounting identities" if unit else " (besides"
+        if growing:
+            units += (
+                f"{',' if unit else ''} and the mode{'s' if len(growing) > 1 else ''} {', '.join(growing)} of a gap in "
+                "a stock identity, which rounding error alone can open: see the accounting check"
+            )
+        units += ")"
     if others.size == 0:
         return f"stable: no deviation from the steady state lasts beyond the period it happens in{units}"
     largest = others[np.argmax(np.abs(others))]

@@ -201,3 +201,14 @@ def test_names_are_checked():
         steady_state(model, exogenous={"G": 20})
     with pytest.raises(UnknownNameError, match=r"guess= names 'Gd', which is exogenous in model SIM"):
         steady_state(model, guess={"Gd": 20})
+
+
+def test_bmw_is_stable_once_the_accounting_modes_are_set_aside():
+    # Mh - Ms grows by 1 + rl a period if it ever opens: a mode of the accounting, not of the economy
+    model = drypowder.load("bmw")
+    result = steady_state(model)
+    assert result.stable
+    assert result.unit_roots == 4
+    assert "the mode 1.04 of a gap in a stock identity" in result.verdict
+    economic = sorted(abs(v) for v in result.eigenvalues if abs(abs(v) - 1) > 1e-7 and abs(v - 1.04) > 1e-7)
+    assert economic[-1] == pytest.approx(0.75, abs=1e-9)
