@@ -1,0 +1,193 @@
+"""One sweep on a Dask LocalCluster with 1 worker and with 2 workers: speed-up and identical results.
+
+    python benchmarks/dask_scaling.py [--model pc] [--draws 20000] [--periods 200] [--backends numpy,numba]
+                                      [--chunk 2000] [--repeat 2]
+
+Run on demand (never as a timed test); needs ``dask[distributed]`` (``pip install '.[dask]'``). The
+sweep is ``drypowder.sweep.run_sweep(model, vary, draws, periods, scheduler=client, chunk=...)`` with
+alpha1 in [0.55, 0.65] and lambda0 in [0.6, 0.67] (PC; other models: their first two parameters
++-5%), keeping the model's main variables (every series is still solved and checked). Each cluster is
+a ``LocalCluster(n_workers, threads_per_worker=1, processes=True)`` started with the same environment
+as ``scheduler="local"`` (``MALLOC_TRIM_THRESHOLD_`` removed; see ``drypowder.sweep``); it is started
+and warmed up (every worker compiles the model, numba's cache folder is shared) before the timed
+runs, so the times are the sweep alone. The same sweep in this process (``scheduler=None``) is the
+reference: the results of both clusters must equal it exactly. Target of the issue: 2 workers at least
+1.6x faster than 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+
+import bench_util as bu
+import numpy as np
+
+TARGET = 1.6
+
+
+def start_cluster(workers: int):
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+        )
+    client = Client(cluster)
+    # Work-around for the engine bug in /tmp/patches/bench-dask-scatter.md: identical sweeps scatter their
+    # plan under the same hashed key and race on its release ("lost dependencies"); a fresh key avoids it.
+    scatter = client.scatter
+
+    def scatter_fresh(data, **options):
+        options.setdefault("hash", False)
+        return scatter(data, **options)
+
+    client.scatter = scatter_fresh
+    return cluster, client
+
+
+def identical(a, b, names) -> float:
+    """Largest absolute difference over the kept variables (0.0 means bit for bit)."""
+    return max(float(np.max(np.abs(a[n].to_numpy() - b[n].to_numpy()))) for n in names)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="pc")
+    parser.add_argument("--draws", type=int, default=20_000)
+    parser.add_argument("--periods", type=int, default=200)
+    parser.add_argument("--backends", default="numpy,numba")
+    parser.add_argument("--chunk", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    os.environ.setdefault("DRYPOWDER_CACHE", tempfile.mkdtemp(prefix="drypowder-bench-cache-"))  # workers inherit it
+
+    print(
+        f"dask_scaling.py: {args.model}, {args.draws:,} draws x {args.periods} periods, chunks of {args.chunk:,}, "
+        f"best of {args.repeat}"
+    )
+    print(f"machine: {bu.machine()}")
+    import dask
+    import distributed
+
+    import drypowder
+    from drypowder.sweep import Vary, run_sweep
+
+    print(f"dask {dask.__version__}, distributed {distributed.__version__}")
+    model = drypowder.load(args.model)
+    if args.model == "pc":
+        vary = [Vary("alpha1", 0.55, 0.65), Vary("lambda0", 0.6, 0.67)]
+    else:
+        names = list(model.parameters)[:2]
+        vary = [Vary(n, 0.95 * model.parameters[n], 1.05 * model.parameters[n]) for n in names]
+    keep = list(model.spec.main_variables) if getattr(model.spec, "main_variables", None) else model.spec.endogenous[:4]
+    print("varied: " + ", ".join(f"{v.name} in [{v.low:g}, {v.high:g}]" for v in vary) + f"; kept: {', '.join(keep)}")
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+
+    def sweep(scheduler, backend, draws=args.draws):
+        return run_sweep(
+            model,
+            vary,
+            draws=draws,
+            periods=args.periods,
+            chunk=args.chunk,
+            scheduler=scheduler,
+            backend=backend,
+            variables=keep,
+        )
+
+    reference = {}
+    times: dict[tuple[str, str], float] = {}
+    for backend in backends:
+        sweep(None, backend, draws=min(args.draws, 2 * args.chunk))  # compile and warm up in this process
+        times[backend, "this process"], reference[backend], _ = bu.best_of(
+            lambda b=backend: sweep(None, b), args.repeat, 120
+        )
+
+    same: dict[tuple[str, int], float] = {}
+    compute: dict[tuple[str, int], float] = {}  # seconds the workers spent computing tasks, summed over tasks
+    from dask.distributed import get_task_stream
+
+    for workers in (1, 2):
+        start = time.perf_counter()
+        cluster, client = start_cluster(workers)
+        started = time.perf_counter() - start
+        label = f"{workers} worker{'s' if workers > 1 else ''}"
+        try:
+            for backend in backends:
+                sweep(client, backend, draws=min(args.draws, 4 * args.chunk))  # every worker compiles once
+                best, began = None, time.perf_counter()
+                for _ in range(max(1, args.repeat)):
+                    with get_task_stream(client) as stream:
+                        start = time.perf_counter()
+                        result = sweep(client, backend)
+                        elapsed = time.perf_counter() - start
+                    busy = sum(
+                        s["stop"] - s["start"]
+                        for task in stream.data
+                        for s in task["startstops"]
+                        if s["action"] == "compute"
+                    )
+                    if best is None or elapsed < best:
+                        best, compute[backend, workers] = elapsed, busy
+                    if time.perf_counter() - began > 120:
+                        break
+                times[backend, label] = best
+                same[backend, workers] = identical(result, reference[backend], keep)
+        finally:
+            client.close()
+            cluster.close()
+        print(f"LocalCluster with {workers} worker(s) started in {bu.seconds(started)} (not in the times below)")
+
+    rows, verdicts = [], []
+    for backend in backends:
+        one, two, here = times[backend, "1 worker"], times[backend, "2 workers"], times[backend, "this process"]
+        rows.append(
+            [
+                backend,
+                bu.seconds(here),
+                bu.seconds(one),
+                bu.seconds(two),
+                f"{one / two:.2f}x",
+                bu.seconds(compute[backend, 1]),
+                bu.seconds(compute[backend, 2]),
+                f"{same[backend, 1]:.1e}",
+                f"{same[backend, 2]:.1e}",
+            ]
+        )
+        verdicts.append((backend, one / two, same[backend, 1] == 0 and same[backend, 2] == 0))
+    bu.table(
+        [
+            "back end",
+            "this process",
+            "1 worker",
+            "2 workers",
+            "speed-up (1 -> 2)",
+            "task compute, 1 worker",
+            "task compute, 2 workers",
+            "1 worker vs this process",
+            "2 workers vs this process",
+        ],
+        rows,
+        f"{args.model}: {args.draws:,} draws x {args.periods} periods "
+        f"(best of {args.repeat}; differences: largest absolute)",
+    )
+    print(
+        "\n(task compute: the seconds the workers spent in tasks, summed over tasks; if it grows from 1 worker to 2,"
+        " the two workers slow each other down: cores shared with other processes, memory bandwidth)"
+    )
+    print(f"\nTarget of the issue: 2 workers at least {TARGET}x faster than 1, with identical results.")
+    for backend, speedup, exact in verdicts:
+        state = "holds" if speedup >= TARGET else "does NOT hold"
+        print(f"  {backend}: speed-up {state} ({speedup:.2f}x); results {'identical' if exact else 'DIFFER'}")
+    print(f"\nend: {bu.load_note()}")
+
+
+if __name__ == "__main__":
+    main()
