@@ -65,3 +65,9 @@ def test_backend_choices_are_checked():
         model.run(backend="gpu")
     with pytest.raises(drypowder.ModelError, match=r"the numba backend solves with Newton only"):
         model.run(backend="numba", method="broyden")
+
+
+def test_a_division_by_zero_in_machine_code_is_reported_like_the_numpy_path(write_model):
+    path = write_model("K = K(-1) - 1\nY = 1/K", initial="K = 2")
+    with pytest.raises(drypowder.NonFiniteError, match=r"^period 2: the equation for Y .* gives inf"):
+        drypowder.load(path).run(periods=5, backend="numba")
