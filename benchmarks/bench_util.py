@@ -16,16 +16,18 @@ from collections.abc import Callable
 import numpy as np
 
 
-def best_of(function: Callable, repeat: int, budget: float = 20.0):
-    """(best seconds, last result, runs): at least one run, at most ``repeat``, stopping after ``budget`` s."""
+def best_of(function: Callable, repeat: int, budget: float = 20.0, min_total: float = 0.0):
+    """(best seconds, last result, runs): at least ``repeat`` runs (one if they take longer than ``budget``
+    in all), and more, up to 2,000, until ``min_total`` seconds are spent: sub-millisecond timings
+    need many runs for their best to mean something on a shared machine."""
     times, result, spent = [], None, 0.0
-    for _ in range(max(1, repeat)):
+    while True:
         start = time.perf_counter()
         result = function()
         elapsed = time.perf_counter() - start
         times.append(elapsed)
         spent += elapsed
-        if spent > budget:
+        if spent > budget or len(times) >= 2000 or (len(times) >= max(1, repeat) and spent >= min_total):
             break
     return min(times), result, len(times)
 
