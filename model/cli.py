@@ -179,6 +179,19 @@ def _parser() -> argparse.ArgumentParser:
         sets=False,
     )
     blocks.add_argument("--plot", metavar="PATH.png", help="save a drawing of the block graph")
+
+    report = _verb(
+        verbs,
+        "report",
+        _report_verb,
+        "the DRYPOWDER report: multipliers, the switch to reverse QE, repricing, duration, net lending",
+        "Run the DRYPOWDER model's experiments (about 15 runs to 2030Q4) beside a baseline -- the model's "
+        "historical path, or --scenario -- and print the report's tables; --json writes the key figures, --plots "
+        "saves the figures. Only for the DRYPOWDER model: 'drypowder report drypowder'.",
+    )
+    report.add_argument("--scenario", metavar="FILE", help="the baseline of every experiment (file or shipped name)")
+    report.add_argument("--json", metavar="PATH", help="write the key figures as JSON")
+    report.add_argument("--plots", metavar="DIR", help="save the report's plots (PNG) into this folder")
     return parser
 
 
@@ -532,6 +545,21 @@ def _matrix(args) -> int:
         when = "" if values is None else f", period {args.period}"
         print(render(matrix, table, args.format, f"{model.name}: {matrix.title}{when}"))
         print()
+    return 0
+
+
+def _report_verb(args) -> int:
+    from .report import build_report
+
+    model = load(args.model)
+    _apply_sets(model, args.set)
+    report = build_report(model, args.scenario)
+    print(report.text())
+    if args.json:
+        print(f"wrote the key figures to {report.write_json(args.json)}")
+    if args.plots:
+        paths = report.save_plots(args.plots)
+        print(f"saved {len(paths)} plots to {args.plots}: {', '.join(path.name for path in paths)}")
     return 0
 
 

@@ -111,7 +111,7 @@ def read_scenario(path: str | Path, model: Model | None = None) -> tuple[Scenari
         where = f"{path}, line {shock_lines[i] if i < len(shock_lines) else 0}: shock {i + 1}"
         shock = parse_shock(table, where, to_period)
         check_shock(model.spec, shock, where)
-        last = shock.last_period()
+        last = shock.start + len(shock.path) - 1 if shock.kind == "path" else shock.last_period()
         if shock.start > horizon or (last is not None and last > horizon):
             raise ModelFileError(
                 f"{where}: the shock reaches period {max(shock.start, last or 0)}, after the run's last period "

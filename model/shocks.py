@@ -25,7 +25,8 @@ class Shock:
     * pulse: the same, for ``start``..``end`` only (``end`` defaults to ``start``);
     * ramp: moves in equal steps from the previous level to ``value`` (or by ``add``), reached at
       ``end``, then stays there;
-    * path: ``path[i]`` in period ``start + i`` (levels, or changes with ``add_path``).
+    * path: ``path[i]`` in period ``start + i``; after the path the series returns to what it was, or with
+      ``hold`` keeps the path's last value (a historical path that a longer run extends flat).
     """
 
     variable: str
@@ -35,11 +36,12 @@ class Shock:
     path: tuple[float, ...] | None = None
     add: float | None = None
     kind: str = "step"
+    hold: bool = False
 
     def last_period(self) -> int | None:
         """The last period the shock itself sets (None: it lasts to the end of the run)."""
         if self.kind == "path":
-            return self.start + len(self.path) - 1
+            return None if self.hold else self.start + len(self.path) - 1
         if self.kind == "pulse":
             return self.end if self.end is not None else self.start
         return self.end if self.kind == "step" else None
@@ -51,6 +53,8 @@ class Shock:
         if self.kind == "path":
             stop = min(self.start + len(self.path), periods + 1)
             series[self.start : stop] = self.path[: stop - self.start]
+            if self.hold:
+                series[stop:] = self.path[-1]
             return
         if self.kind == "ramp":
             before = series[self.start - 1].copy()
@@ -92,11 +96,11 @@ def parse_shock(table, where: str, to_period=None) -> Shock:
     """A shock from a TOML table; ``to_period`` turns a date label such as "2025Q3" into a period."""
     if not isinstance(table, dict):
         raise ModelFileError(f'{where}: a shock is a table like {{ variable = "G", start = 5, value = 25 }}')
-    unknown = set(table) - {"variable", "start", "end", "value", "add", "path", "kind"}
+    unknown = set(table) - {"variable", "start", "end", "value", "add", "path", "kind", "hold"}
     if unknown:
         raise ModelFileError(
             f"{where}: unknown key(s) {', '.join(sorted(unknown))}; a shock has variable, start, end, kind "
-            f"({'/'.join(KINDS)}), and one of value, add, path"
+            f"({'/'.join(KINDS)}), and one of value, add, path (a path may also have hold = true)"
         )
     variable = table.get("variable")
     if not isinstance(variable, str):
@@ -121,7 +125,13 @@ def parse_shock(table, where: str, to_period=None) -> Shock:
             raise ModelFileError(
                 f"{where}: the path has {len(path)} values but start..end covers {end - start + 1} periods"
             )
-        return Shock(variable, start, path=tuple(number(v, f"{where}: path value") for v in path), kind="path")
+        hold = table.get("hold", False)
+        if not isinstance(hold, bool):
+            raise ModelFileError(f"{where}: 'hold' must be true or false (keep the path's last value after it ends)")
+        values = tuple(number(v, f"{where}: path value") for v in path)
+        return Shock(variable, start, path=values, kind="path", hold=hold)
+    if "hold" in table:
+        raise ModelFileError(f"{where}: 'hold' belongs to a path shock; a {kind} shock keeps its value until 'end'")
     if len(given) != 1 or given[0] == "path":
         raise ModelFileError(f"{where}: give exactly one of 'value' (a level) or 'add' (a change) for a {kind} shock")
     if kind == "ramp" and end is None:

@@ -74,6 +74,25 @@ def test_shock_shapes_step_pulse_ramp_path(tmp_path):
     assert list(results["Gd"]) == [0] + [20] * 9 + [30, 31, 20]
 
 
+def test_a_path_with_hold_keeps_its_last_value(tmp_path):
+    path = scenario_file(
+        tmp_path,
+        """
+        [scenario]
+        model = "sim"
+        periods = 8
+        [[shocks]]
+        variable = "Gd"
+        start = 3
+        path = [30, 31]
+        hold = true
+        """,
+    )
+    scenario, model = read_scenario(path)
+    _, results = run_scenario(model, scenario)
+    assert list(results["Gd"]) == [0, 20, 20, 30, 31, 31, 31, 31, 31]
+
+
 def test_a_parameter_can_change_from_a_later_period(tmp_path):
     path = scenario_file(
         tmp_path,
@@ -151,6 +170,21 @@ def test_dates_work_when_the_model_has_a_calendar(tmp_path, write_model):
         ),
         ("[parameters]\nGd = 25\n", ModelFileError, "Gd is exogenous, not a parameter: shock it under [[shocks]]"),
         ('[[shocks]]\nvariable = "Gd"\nstart = 5\nkind = "ramp"\nvalue = 1\n', ModelFileError, "a ramp needs 'end'"),
+        (
+            '[[shocks]]\nvariable = "Gd"\nstart = 5\nvalue = 1\nhold = true\n',
+            ModelFileError,
+            "'hold' belongs to a path shock; a step shock keeps its value until 'end'",
+        ),
+        (
+            '[[shocks]]\nvariable = "Gd"\nstart = 5\npath = [1]\nhold = "yes"\n',
+            ModelFileError,
+            "'hold' must be true or false",
+        ),
+        (
+            '[[shocks]]\nvariable = "Gd"\nstart = 59\npath = [1, 2, 3]\nhold = true\n',
+            ModelFileError,
+            "reaches period 61",
+        ),
     ],
 )
 def test_bad_scenario_files_name_the_file_and_line(tmp_path, body, error, message):
