@@ -13,6 +13,7 @@ them -- so a bad scenario value is caught as bad input, not as a solver failure 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,7 @@ def check_inputs(model, params: np.ndarray, exogenous: np.ndarray, initial: np.n
     endogenous = model.spec.endogenous
     periods = exogenous.shape[0]
     for requirement in model.spec.requirements:
-        symbols = sorted(requirement.condition.free_symbols, key=lambda s: s.name)
+        symbols, test = _compiled(requirement.condition)
         arguments = []
         for symbol in symbols:
             name = symbol.name
@@ -83,7 +84,6 @@ def check_inputs(model, params: np.ndarray, exogenous: np.ndarray, initial: np.n
             else:
                 value = np.broadcast_to(initial[endogenous.index(name)], exogenous.shape[::2])
             arguments.append(value)
-        test = sympy.lambdify(symbols, requirement.condition, modules="numpy")
         with np.errstate(all="ignore"):
             holds = np.broadcast_to(np.asarray(test(*arguments), dtype=bool), (periods, exogenous.shape[2]))
         if holds.all():
@@ -96,3 +96,10 @@ def check_inputs(model, params: np.ndarray, exogenous: np.ndarray, initial: np.n
             f"{origin}the inputs break the requirement {requirement.text!r} ({requirement.where}) in period "
             f"{period}{batch}: {shown}.{advice}"
         )
+
+
+@lru_cache(maxsize=1024)
+def _compiled(condition: sympy.Basic):
+    """(symbols, numpy function) of a condition, built once: every run checks every requirement."""
+    symbols = sorted(condition.free_symbols, key=lambda s: s.name)
+    return symbols, sympy.lambdify(symbols, condition, modules="numpy")

@@ -135,6 +135,25 @@ def test_tobin_adding_up_and_symmetry_hold_in_the_parameters(model, holder):
                 assert lam[i, j] <= 0, "gross substitutes"
 
 
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"lam_f_l_bl": -2.5, "lam_f_bl_bl": 3.7705}, "Tobin symmetry: lam_f_l_j must equal lam_f_j_l"),  # adds up
+        (
+            {"lam_f_cr_cr": 0.2},
+            "Tobin adding-up: the funds' coefficients on the return of 'cr' (lam_f_*_cr) must sum to 0",
+        ),
+        ({"sh_fs": 0.9}, "The households' benchmark shares (sh_*) must sum to 1"),
+    ],
+)
+def test_broken_tobin_coefficients_are_refused_before_a_run(model, change, message):
+    """The adding-up and symmetry conditions are [[requires]] of funds.toml and households.toml, checked on the
+    inputs of every run (a --set, a scenario's [parameters] or model.set), before anything is solved."""
+    broken = model.copy().set(**change)
+    with pytest.raises(RequirementError, match=re.escape(message)):
+        broken.run(periods=2)
+
+
 def test_the_portfolio_shares_add_up_to_one_in_every_period(baseline):
     shares = baseline[["s_l", "s_bl", "s_cb", "s_eb", "s_eg", "s_en", "s_cr"]].sum(axis=1)
     assert np.max(np.abs(shares - 1)) < 1e-9
