@@ -400,6 +400,25 @@ def with_more_rrp(model, extra: float):
     return twin
 
 
+def test_the_liquidity_demand_is_smooth_and_convex_near_the_floor_and_newton_goes_through_it(model):
+    """Capital calls of 0 to 800bn in the switch quarter (2025Q3), each solved by the default damped Newton
+    with no special casing: every $100bn more costs more than the one before, in the average required
+    return on risky assets and in the crypto price (the "convex scramble for capital", MODEL.md 4)."""
+    quarter = period(model, "2025Q3")
+    rows = []
+    for size in range(0, 801, 100):
+        drain = Shock("Ilab", quarter, end=quarter, kind="pulse", add=float(size))
+        results = model.run(periods=quarter, shocks=list(model.spec.experiment.shocks) + [drain])
+        at = results.iloc[quarter]
+        assert at["zeta"] == pytest.approx(model.parameters["kappa"] / at["DP"], rel=1e-12)  # smooth: kappa/DP
+        rows.append((at["DP"], np.mean([at[r] for r in ("ERb", "ERg", "ERcb", "ERbl")]), at["pcr"]))
+    dry, required, crypto = (np.array(column) for column in zip(*rows))
+    print(f"\nper 100bn drained: required return +{np.round(1e4 * np.diff(required), 3)} bp; DP {np.round(dry)}")
+    assert np.all(np.diff(dry) < 0) and dry[-1] > 0
+    assert np.all(np.diff(required) > 0) and np.all(np.diff(required, 2) > 0)  # rising, and ever faster
+    assert np.all(np.diff(crypto) < 0) and np.all(np.diff(crypto, 2) < 0)
+
+
 def test_8_more_dry_powder_at_the_rrp_at_the_start_moves_the_switch_later(model, baseline):
     richer = with_more_rrp(model, 400.0)
     results = dated(richer, richer.run())
