@@ -88,7 +88,7 @@ def multipliers(
         params,
         np.concatenate([exogenous, stepped], axis=2),
         np.repeat(initial, 2, axis=1),
-        SolverOptions(tolerance=1e-13),
+        SolverOptions(),  # the default 1e-10: Newton and its polishing step land far below it
     )
     if model.accounting is not None:
         report = model.accounting.check(values, params)

@@ -58,6 +58,7 @@ TOLERANCE = 1e-10  # largest relative residual |a - b| / max(1, |a|, |b|) a stea
 UNIT_ROOT = 1e-7  # an eigenvalue this close to 1 is a unit root
 SINGULAR = 1e-10  # smallest / largest singular value of the scaled Jacobian below which it is singular
 WARM_UP = 50  # periods simulated for a starting guess when the initial state is all zero
+MAX_EVALUATIONS = 1000  # Levenberg-Marquardt evaluations before a steady state is declared not found
 
 
 @dataclass
@@ -260,6 +261,9 @@ class _Stationary:
                     ftol=1e-15,
                     gtol=1e-15,
                     x_scale="jac",
+                    # scipy's default for "lm" is 100 x the number of unknowns; where a steady state exists
+                    # LM gets there in far fewer, so a cap makes "none found" quick (DRYPOWDER: 2 min -> seconds)
+                    max_nfev=MAX_EVALUATIONS,
                 )
             if np.all(np.isfinite(found.fun)):
                 x = found.x
