@@ -21,16 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-DATA = Path(__file__).resolve().parent / "data"
-# the facts the model uses; facts_added.csv holds two rows of the shared facts.csv that the baseline uses
-# but that the selection of facts_used.csv missed (it matched series names, and these two were named
-# only in words: "peak 2022-06-08", "capex_meta(_ppe_purchases)")
-FACT_FILES = (DATA / "facts_used.csv", DATA / "facts_added.csv")
+from . import FACT_FILES, facts
 
 QUARTERS = [f"{year}Q{q}" for year in range(2019, 2027) for q in range(1, 5)]  # period 0 (2019Q1) .. 31 (2026Q4)
 PERIODS = len(QUARTERS) - 1  # 31: the experiment's periods
@@ -160,7 +155,7 @@ class Facts:
     """The facts, looked up by series and date (a row of the CSV)."""
 
     def __init__(self, files=FACT_FILES):
-        self.frame = pd.concat([pd.read_csv(f, dtype={"date": str}) for f in files], ignore_index=True)
+        self.frame = facts(files)
 
     def series(self, series: str) -> pd.Series:
         """All rows of ``series``: value by date (as written in the CSV), in date order."""
