@@ -31,6 +31,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import ModelError
@@ -55,7 +56,23 @@ PRICES = {
     "near_cash_flow_equity": "pen",
 }
 RATES = {"treasury_10y_yield_bp": "y10", "term_premium_bp": "TP", "credit_spread_bp": "spcb"}
-COMPARISON_SCENARIOS = {"hawkish": "hawkish", "plumbing": "plumbing_all"}
+# key in the JSON's switch_periods -> shipped scenario (MODEL.md 7.4: each lever alone, and all together)
+COMPARISON_SCENARIOS = {
+    "hawkish": "hawkish",
+    "plumbing_bills": "plumbing_bills",
+    "plumbing_tga": "plumbing_tga",
+    "plumbing_rmp": "plumbing_rmp",
+    "plumbing": "plumbing_all",
+}
+SWITCH_ROWS = {
+    "scenario": "this scenario",
+    "baseline": "baseline",
+    "hawkish": "hawkish Fed",
+    "plumbing_bills": "plumbing: bill-heavy issuance",
+    "plumbing_tga": "plumbing: TGA drawdown",
+    "plumbing_rmp": "plumbing: reserve management purchases",
+    "plumbing": "plumbing: all three levers",
+}
 REQUIRED = ("Y", "G", "Idc", "Iguide", "BLnet", "BLcb", "regime", "DP", "DPsh", "WT", "rr", "R", "RRP", "pbl", "pcb")
 REQUIRED += ("BLf", "BLb", "BLs", "CBs", "dur_bl", "dur_cb", "TEQf", "TEQb", "TEQcb", *PRICES.values(), *RATES.values())
 
@@ -94,7 +111,8 @@ class Report:
     baseline: pd.DataFrame  # the scenario run, indexed by quarter labels
     responses: dict[tuple[str, str], pd.DataFrame]  # (lever, regime) -> shocked run minus baseline
     qe_bp: dict[str, float]
-    switches: dict[str, str | None]
+    switches: dict[str, str | None]  # first reverse-QE quarter, by SWITCH_ROWS key
+    crossings: dict[str, float | None]  # the same, as a fractional period (the indicator interpolated)
     switch_by_threshold: dict[float, str | None]
     max_relative_imbalance: float
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -113,6 +131,9 @@ class Report:
             "switch_period": self.switch_period,
             "switch_periods": {name: self.switches[name] for name in ("baseline", *COMPARISON_SCENARIOS)},
             "switch_period_by_threshold": {str(k): v for k, v in self.switch_by_threshold.items()},
+            "switch_crossings": {
+                key: _number(value) if value is not None else None for key, value in self.crossings.items()
+            },
             "multipliers": {
                 lever.name: {
                     regime: {key: _number(multipliers.loc[(lever.name, regime), key]) for key in multipliers.columns}
@@ -145,6 +166,8 @@ class Report:
         for key, title, note in SECTIONS:
             table = self.tables[key]
             parts.append(f"\n{title}\n{'-' * len(title)}\n{note}\n{table.to_string(float_format=fmt, na_rep='none')}")
+            if key in ("repricing", "fiscal_repricing"):
+                parts.append(_ranking(table))
         return "\n".join(parts) + "\n"
 
     def save_plots(self, folder: str | Path) -> list[Path]:
@@ -158,7 +181,8 @@ SECTIONS = (
         "switch",
         "The switch to reverse QE",
         f"First quarter after {SEARCH_FROM} in which the regime indicator exceeds {THRESHOLD} "
-        "(none: not by the end of the run).",
+        "(none: not by the end of the run); the crossing interpolates between quarters (period 0 = 2019Q1), "
+        "so a lever that moves the switch by less than a quarter shows there.",
     ),
     (
         "switch_by_threshold",
@@ -235,11 +259,12 @@ def build_report(model: Model, scenario: str | Path | None = None) -> Report:
         units = QE_SIZE / baseline["pbl"].iloc[start]  # $100bn at the bond's market price, in face-value units
         after = runs(history + shocks + [Shock("BLcb", start, add=units)], changes)
         qe_bp[regime] = 1e4 * (after["y10"].iloc[start] - baseline["y10"].iloc[start])
-    switches = {"scenario": switch_quarter(baseline)}
-    switches["baseline"] = switches["scenario"] if scenario is None else switch_quarter(runs(history, []))
+    crossings = {"scenario": crossing(baseline)}
+    crossings["baseline"] = crossings["scenario"] if scenario is None else crossing(runs(history, []))
     for key, shipped in COMPARISON_SCENARIOS.items():
         other, _ = read_scenario(shipped, model)
-        switches[key] = switch_quarter(runs(history + other.shocks, other.changes))
+        crossings[key] = crossing(runs(history + other.shocks, other.changes))
+    switches = {key: _quarter(model, value) for key, value in crossings.items()}
     report = Report(
         model=model,
         scenario_name=name,
@@ -247,6 +272,7 @@ def build_report(model: Model, scenario: str | Path | None = None) -> Report:
         responses=responses,
         qe_bp=qe_bp,
         switches=switches,
+        crossings=crossings,
         switch_by_threshold={k: switch_quarter(baseline, k) for k in THRESHOLDS},
         max_relative_imbalance=runs.worst,
     )
@@ -272,6 +298,26 @@ def switch_quarter(results: pd.DataFrame, threshold: float = THRESHOLD) -> str |
     indicator = results["regime"].loc[SEARCH_FROM:]
     above = indicator[indicator > threshold]
     return None if above.empty else str(above.index[0])
+
+
+def crossing(results: pd.DataFrame, threshold: float = THRESHOLD) -> float | None:
+    """When the regime indicator crosses ``threshold`` from ``SEARCH_FROM`` on, as a fractional period (2019Q1 = 0),
+    interpolating linearly between quarters; None if it never does. A lever that moves the crossing by less
+    than a quarter shows here, not in the switch quarter."""
+    indicator = results["regime"].to_numpy()
+    start = list(results.index).index(SEARCH_FROM)
+    above = np.flatnonzero(indicator[start:] > threshold)
+    if above.size == 0:
+        return None
+    t = start + int(above[0])
+    if t == start:
+        return float(t)
+    return t - 1 + (threshold - indicator[t - 1]) / (indicator[t] - indicator[t - 1])
+
+
+def _quarter(model: Model, time: float | None) -> str | None:
+    """The quarter in which a crossing at fractional period ``time`` happens (the first quarter above)."""
+    return None if time is None else model.spec.calendar.labels(math.ceil(time - 1e-12))[-1]
 
 
 def _check_model(model: Model) -> None:
@@ -301,8 +347,11 @@ def _tables(report: Report) -> dict[str, pd.DataFrame]:
     model = report.model
     tables = {
         "switch": pd.DataFrame(
-            {"first reverse-QE quarter": [report.switches[k] for k in ("scenario", "baseline", *COMPARISON_SCENARIOS)]},
-            index=["this scenario", "baseline", "hawkish Fed", "plumbing (all three levers)"],
+            {
+                "first reverse-QE quarter": [report.switches[key] for key in SWITCH_ROWS],
+                "crossing (period, interpolated)": [report.crossings[key] for key in SWITCH_ROWS],
+            },
+            index=list(SWITCH_ROWS.values()),
         ),
         "switch_by_threshold": pd.DataFrame(
             {"first reverse-QE quarter": list(report.switch_by_threshold.values())},
@@ -406,6 +455,17 @@ def new_issuance_absorbed(results: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return frame.iloc[1:]
+
+
+def _ranking(table: pd.DataFrame) -> str:
+    """The asset prices of each column of a repricing table, worst first (MODEL.md 5: "ranked")."""
+    lines = ["Asset prices ranked, worst first:"]
+    for column in table.columns:
+        ordered = table.loc[list(PRICES), column].sort_values()
+        lines.append(
+            f"  {column}: " + " < ".join(f"{name.replace('_', ' ')} ({value:+.2f}%)" for name, value in ordered.items())
+        )
+    return "\n".join(lines)
 
 
 def _number(value) -> float | None:

@@ -51,7 +51,8 @@ def direct_run(model, extra=()):
 def test_the_json_has_every_key_the_issue_names(report):
     summary = json.loads(json.dumps(report.summary()))
     assert KEYS <= set(summary)
-    assert set(summary["switch_periods"]) == {"baseline", "hawkish", "plumbing"}
+    assert {"baseline", "hawkish", "plumbing"} <= set(summary["switch_periods"])  # plumbing: all three levers
+    assert {"plumbing_bills", "plumbing_tga", "plumbing_rmp"} <= set(summary["switch_periods"])  # each alone
     for lever in ("fiscal", "fiscal_with_qe", "ai_capex"):
         for regime in REGIMES:
             assert set(summary["multipliers"][lever][regime]) == {"impact", "cumulative_8q", "long_run"}
@@ -71,6 +72,12 @@ def test_the_switch_is_the_first_quarter_the_regime_indicator_crosses_the_thresh
     assert report.switches["baseline"] == quarter
     assert report.switches["hawkish"] < quarter  # MODEL.md 7.4, as the report shows it
     assert report.switches["plumbing"] is None or report.switches["plumbing"] > quarter
+    for lever in ("plumbing_bills", "plumbing_tga", "plumbing_rmp"):  # MODEL.md 7.4, each lever alone
+        assert report.crossings[lever] is None or report.crossings[lever] > report.crossings["baseline"], lever
+    assert report.crossings["hawkish"] < report.crossings["baseline"]
+    assert report.crossings["baseline"] == pytest.approx(
+        ((base["regime"] > THRESHOLD) & (base.index >= "2021Q1")).to_numpy().argmax() - 1 + 0.0, abs=1.0
+    )
     by_threshold = [q or "never" for q in report.switch_by_threshold.values()]  # "never" sorts after "2..."
     assert by_threshold == sorted(by_threshold)  # a higher threshold never brings the switch forward
 
