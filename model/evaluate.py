@@ -7,9 +7,11 @@ before period 0 read period 0 (the initial state), as the solver does.
 from __future__ import annotations
 
 import numpy as np
-import sympy
 
-from .parse import split_symbol
+from .parse import (
+    split_symbol,
+    sympy,  # imported on first use (parse._Deferred): a cached run never parses
+)
 
 
 class ExpressionEvaluator:
@@ -28,15 +30,30 @@ class ExpressionEvaluator:
             else:
                 self._reads.append(("series", series_index[name], lag))
         zero = sympy.Integer(0)
-        body = tuple(zero if e is None else e for e in expressions)
-        self._function = sympy.lambdify(symbols, body, modules="numpy", dummify=True, cse=True)
+        body = [zero if e is None else e for e in expressions]
+        # Most cells of an accounting matrix are empty (0), and so are their sizes: a constant is written
+        # once into the output, and only the rest is generated, evaluated and copied (DRYPOWDER: 892 of 1212).
+        self._varying = np.array([i for i, e in enumerate(body) if not e.is_number], dtype=int)
+        constants = [(i, float(e)) for i, e in enumerate(body) if e.is_number and e != 0]
+        self._constant_rows = np.array([i for i, _ in constants], dtype=int)
+        self._constant_values = np.array([value for _, value in constants], dtype=float)
+        self._lag = max([lag for _, _, lag in self._reads] + [0])
+        self._lagged = sorted({index for kind, index, lag in self._reads if kind == "series" and lag > 0})
+        self._lagged_position = {index: i for i, index in enumerate(self._lagged)}
+        varying = tuple(body[i] for i in self._varying)
+        self._function = sympy.lambdify(symbols, varying, modules="numpy", dummify=True, cse=True)
 
     def __call__(self, values: np.ndarray, parameters: np.ndarray) -> np.ndarray:
         """``values[period, series, ...]`` and ``parameters[parameter, ...]`` -> ``out[expression, period, ...]``.
 
-        Parameters that change over time come as ``parameters[period, parameter, ...]``.
+        Parameters that change over time come as ``parameters[period, parameter, ...]``. A lagged read is
+        a view into one copy of the series read with a lag, below rows that repeat period 0.
         """
         varying = parameters.ndim == values.ndim
+        periods = len(values)
+        if self._lag:  # only the series read with a lag, below rows that repeat period 0
+            lagged = values[:, self._lagged]
+            padded = np.concatenate([np.repeat(lagged[:1], self._lag, axis=0), lagged])
         arguments = []
         for kind, index, lag in self._reads:
             if kind == "parameter":
@@ -44,12 +61,13 @@ class ExpressionEvaluator:
             elif lag == 0:
                 arguments.append(values[:, index])
             else:
-                column = values[:, index]
-                head = np.repeat(column[:1], min(lag, len(column)), axis=0)
-                arguments.append(np.concatenate([head, column[:-lag]])[: len(column)])
+                column = self._lagged_position[index]
+                arguments.append(padded[self._lag - lag : self._lag - lag + periods, column])
         shape = values.shape[:1] + values.shape[2:]
-        out = np.empty((self.size, *shape))
+        out = np.zeros((self.size, *shape))
+        if len(self._constant_rows):
+            out[self._constant_rows] = self._constant_values.reshape(-1, *[1] * len(shape))
         with np.errstate(all="ignore"):
-            for i, value in enumerate(self._function(*arguments)):
+            for i, value in zip(self._varying, self._function(*arguments)):
                 out[i] = value
         return out

@@ -12,26 +12,24 @@ run and raises its detailed error (period, block, variables, residual).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
+import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-import sympy
-from sympy.printing.pycode import PythonCodePrinter
 
-from .compile import CompiledBlock, CompiledModel
+from .cache import cache_folder
+from .compile import CompiledBlock, CompiledModel, block_expressions
 from .parse import split_symbol
 
-try:  # numba is a default dependency, but the engine keeps working without it
-    import numba  # noqa: F401
-
-    AVAILABLE = True
-except ImportError:  # pragma: no cover - exercised only where numba cannot be installed
-    AVAILABLE = False
+# numba is a default dependency, but the engine keeps working without it. Importing it costs ~0.25 s
+# and its start-up in a process ~0.8 s more, so only look for it here: the generated kernel module
+# imports it when a kernel is loaded, and sympy's printer is imported when a kernel is printed.
+AVAILABLE = importlib.util.find_spec("numba") is not None
 
 _KERNELS: dict[str, object] = {}
 
@@ -158,28 +156,35 @@ def solve_{b}(s, p, r, pt, tol, atol, maxiter, work, matrix):
 '''
 
 
-class _Printer(PythonCodePrinter):
-    """Prints an expression as scalar code: symbols become array reads, floats round-trip exactly."""
+@functools.cache
+def _printer_class():
+    from sympy.printing.pycode import PythonCodePrinter
 
-    def __init__(self, names: dict[sympy.Symbol, str]):
-        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
-        self.names = names
+    class Printer(PythonCodePrinter):
+        """Prints an expression as scalar code: symbols become array reads, floats round-trip exactly."""
 
-    def _print_Symbol(self, expr):
-        return self.names[expr]
+        def __init__(self, names: dict):
+            super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+            self.names = names
 
-    def _print_Float(self, expr):
-        return repr(float(expr))
+        def _print_Symbol(self, expr):
+            return self.names[expr]
+
+        def _print_Float(self, expr):
+            return repr(float(expr))
+
+    return Printer
 
 
-def _symbol_names(model: CompiledModel, block: CompiledBlock) -> dict[sympy.Symbol, str]:
-    """Where each symbol of a block lives: own variables in x, other series in s, parameters in p."""
-    series = {name: i for i, name in enumerate(model.series)}
-    parameters = {name: i for i, name in enumerate(model.parameters)}
+def _symbol_names(block: CompiledBlock, expressions, series: dict, parameters: dict) -> dict:
+    """Where each symbol of a block lives: own variables in x, other series in s, parameters in p.
+
+    ``series`` and ``parameters`` map names to indices; built once per model, not per block (that
+    made printing 5,000 blocks quadratic).
+    """
     own = {name: i for i, name in enumerate(block.block.variables)}
     names = {}
-    equations = [model.spec.equation(name) for name in block.block.variables]
-    for symbol in {s for e in equations for s in e.expression.free_symbols}:
+    for symbol in {s for e in expressions for s in e.free_symbols}:
         name, lag = split_symbol(symbol)
         if name in parameters:
             names[symbol] = f"p[pt, {parameters[name]}]"
@@ -190,13 +195,24 @@ def _symbol_names(model: CompiledModel, block: CompiledBlock) -> dict[sympy.Symb
     return names
 
 
+def _expressions(model: CompiledModel, block: CompiledBlock) -> tuple:
+    """The block's right-hand sides and Jacobian entries: kept by compile, or rebuilt for a cached model."""
+    if block.expressions is None:
+        rhs, entries, _, _ = block_expressions(model.spec, block.block)
+        block.expressions, block.jacobian_expressions = tuple(rhs), tuple(entries)
+    return block.expressions, block.jacobian_expressions
+
+
 def kernel_source(model: CompiledModel) -> str:
     """The Python source of the model's compiled period loop (deterministic: same model, same text)."""
+    printer_class = _printer_class()
+    series = {name: i for i, name in enumerate(model.series)}
+    parameters = {name: i for i, name in enumerate(model.parameters)}
     parts = [_HEADER]
     body = []
     for b, block in enumerate(model.blocks):
-        printer = _Printer(_symbol_names(model, block))
-        expressions = [model.spec.equation(name).expression for name in block.block.variables]
+        expressions, entries = _expressions(model, block)
+        printer = printer_class(_symbol_names(block, expressions, series, parameters))
         if not block.block.simultaneous:
             target = block.targets[0]
             body += [
@@ -207,13 +223,11 @@ def kernel_source(model: CompiledModel) -> str:
                 f"            s[r, {target}] = v",
             ]
             continue
-        own = [sympy.Symbol(name) for name in block.block.variables]
+        m = block.size
         rhs = [f"    out[{i}] = {printer.doprint(e)}" for i, e in enumerate(expressions)]
-        jac = ["    jac[:, :] = 0.0"] + [f"    jac[{i}, {i}] = 1.0" for i in range(len(own))]
-        for i, expression in enumerate(expressions):
-            for j, variable in enumerate(own):
-                if variable in expression.free_symbols:
-                    jac.append(f"    jac[{i}, {j}] -= {printer.doprint(sympy.diff(expression, variable))}")
+        jac = ["    jac[:, :] = 0.0"] + [f"    jac[{i}, {i}] = 1.0" for i in range(m)]
+        for i, j, entry in zip(block.jacobian_rows, block.jacobian_cols, entries):
+            jac.append(f"    jac[{i}, {j}] -= {printer.doprint(entry)}")
         parts.append(
             f"\n\n@njit(cache=True, error_model='numpy')\ndef rhs_{b}(s, p, r, pt, x, out):\n" + "\n".join(rhs) + "\n"
         )
@@ -223,7 +237,7 @@ def kernel_source(model: CompiledModel) -> str:
         parts.append(
             _NEWTON.format(
                 b=b,
-                m=len(own),
+                m=m,
                 targets=[int(t) for t in block.targets],
                 logs=[bool(v) for v in block.positive],
             )
@@ -258,30 +272,62 @@ def run(state, params, pad, first, last, tol, atol, maxiter, status):
     return "".join(parts)
 
 
-def _cache_folder() -> Path:
-    folder = Path(os.environ.get("DRYPOWDER_CACHE", Path.home() / ".cache" / "drypowder"))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError:
-        folder = Path(tempfile.gettempdir()) / "drypowder-cache"
-        folder.mkdir(parents=True, exist_ok=True)
-    return folder
+#: Costs measured on a 2-core machine (benchmarks/startup.py, scaling.py, bench-*.md), in seconds. The
+#: numpy path pays the interpreter per block and per period; numba pays a start-up once per process,
+#: and, for a kernel not yet on disk, a compile that grows with the model (numba's front end).
+NUMPY_PER_BLOCK = 40e-6  # per block, period and batch member
+NUMPY_PER_SIMULTANEOUS_EQUATION = 30e-6  # per equation of a simultaneous block, period and member
+NUMBA_START_UP = 0.8  # numba's typing and target registries, once per process
+NUMBA_COMPILE = (1.0, 0.07, 0.3)  # fixed, per recursive equation, per equation of a simultaneous block
+
+log = logging.getLogger("drypowder")
 
 
-#: period x batch-member count from which compiling (about a second per model, once) beats the numpy path
-WORTH_COMPILING = 20_000
+def estimated_costs(model: CompiledModel, work: int) -> tuple[float, float, float]:
+    """(numpy path over the run, numba kernel load from disk, numba compile): the estimates ``auto`` weighs.
+
+    ``work`` is periods x batch members.
+    """
+    simultaneous = sum(block.size for block in model.blocks if block.block.simultaneous)
+    recursive = sum(1 for block in model.blocks if not block.block.simultaneous)
+    numpy_path = work * (NUMPY_PER_BLOCK * len(model.blocks) + NUMPY_PER_SIMULTANEOUS_EQUATION * simultaneous)
+    start_up = 0.0 if "numba" in sys.modules else NUMBA_START_UP
+    fixed, per_recursive, per_simultaneous = NUMBA_COMPILE
+    compile_cost = start_up + fixed + per_recursive * recursive + per_simultaneous * simultaneous
+    return numpy_path, start_up + 0.05, compile_cost
 
 
 def worth_compiling(model: CompiledModel, work: int) -> bool:
-    """Use machine code if it is already built (in memory or on disk) or the run is large enough."""
+    """Use machine code where it is cheaper than the numpy path over this run, counting what it costs.
+
+    Already loaded in this process: always. On disk: if the run would take longer on the numpy path
+    than numba's start-up (a short run of a small model stays on numpy: ``auto`` never makes it slower).
+    Not built: if the run outlasts the estimated compile, which grows with the model's size; a large
+    model whose compile would cost more than it saves stays on the numpy path, and the log says so.
+    """
     if not AVAILABLE:
         return False
-    if model.machine_code is not None or work >= WORTH_COMPILING:
+    if model.machine_code is not None:
         return True
-    return _cached_path(_source(model)).exists()
+    numpy_path, load, compile_cost = estimated_costs(model, work)
+    if numpy_path < load:
+        return False
+    if numpy_path >= compile_cost or _cached_path(_source(model)).exists():
+        return True
+    if work >= WORTH_COMPILING:
+        log.info(
+            "model %s: the numpy path (about %.3g s for this run) is used instead of compiling with numba "
+            "(about %.3g s for %d equations); pass backend='numba' to compile anyway",
+            model.spec.name,
+            numpy_path,
+            compile_cost,
+            model.n_endogenous,
+        )
+    return False
+
+
+#: period x batch-member count from which a model's run is long enough to mention the numba choice
+WORTH_COMPILING = 20_000
 
 
 def _source(model: CompiledModel) -> str:
@@ -292,7 +338,7 @@ def _source(model: CompiledModel) -> str:
 
 def _cached_path(source: str) -> Path:
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
-    return _cache_folder() / f"drypowder_kernel_{digest}.py"
+    return cache_folder() / f"drypowder_kernel_{digest}.py"
 
 
 def kernel(model: CompiledModel):

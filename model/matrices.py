@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import sympy
-
 from .errors import ModelFileError
-from .parse import Where, parse_expression
+from .parse import (
+    Where,
+    parse_expression,
+    sympy,  # imported on first use (parse._Deferred): a cached run never parses
+)
 
 BALANCE_SHEET = "balance_sheet"
 TRANSACTIONS = "transactions"

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import cache
 from .accounting import TOLERANCE, Accounting, AccountingReport
 from .compile import CompiledModel, compile_model
-from .errors import AccountingError, ModelError, UnknownNameError
+from .errors import AccountingError, DrypowderError, ModelError, UnknownNameError
 from .graph import Block
 from .modelfile import read_model_file
 from .requirements import check_inputs
@@ -25,8 +26,26 @@ from .spec import ModelSpec, check_shock, suggest
 
 
 def load(name_or_path: str | Path) -> Model:
-    """Load a shipped model by lowercase name (``"sim"``) or a model file by path."""
-    return Model(read_model_file(resolve(name_or_path)))
+    """Load a shipped model by lowercase name (``"sim"``) or a model file by path.
+
+    A model file seen before (same bytes, same engine) comes compiled from the cache (cache.py), with
+    no parsing and no sympy; otherwise it is read, validated and compiled here, and stored for next time.
+    """
+    path = resolve(name_or_path)
+    cached = cache.load(path)
+    if cached is not None:
+        spec, compiled, accounting = cached
+        model = Model(spec)
+        model._compiled, model._accounting = compiled, accounting
+        return model
+    model = Model(read_model_file(path))
+    try:
+        compiled, accounting = model.compiled, model.accounting
+    except DrypowderError:  # raised again, unchanged, by the run that needs the compiled model
+        model._compiled = model._accounting = None
+        return model
+    cache.store(path, model.spec, compiled, accounting)
+    return model
 
 
 class Model:
@@ -126,7 +145,9 @@ class Model:
         if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
             raise ModelError(f"periods must be a whole number >= 1, got {periods!r}")
         shocks = list(self.spec.experiment.shocks) if shocks is None else list(shocks)
-        options = SolverOptions(method=method, tolerance=tolerance, max_iterations=max_iterations, backend=backend)
+        options = self.solver_options(
+            method=method, tolerance=tolerance, max_iterations=max_iterations, backend=backend
+        )
         params, exogenous, initial = self.inputs(int(periods), shocks, changes)
         check_inputs(self, params, exogenous, initial, origin)
         values = simulate(self.compiled, params, exogenous, initial, options)
@@ -137,6 +158,11 @@ class Model:
                 raise AccountingError(f"model {self.name}: {report.message()}")
             results.attrs["max_relative_imbalance"] = report.max_relative_imbalance
         return results
+
+    def solver_options(self, **settings) -> SolverOptions:
+        """Solver options with the model's own absolute tolerance (``[model] absolute_tolerance``) unless given."""
+        settings.setdefault("absolute_tolerance", self.spec.absolute_tolerance)
+        return SolverOptions(**settings)
 
     def _arrays(self, results: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         params = np.array([self.parameters[name] for name in self.compiled.parameters], dtype=float)
@@ -192,8 +218,16 @@ class Model:
         return params, exogenous[:, :, None], initial[:, None]
 
     def results(self, values: np.ndarray) -> pd.DataFrame:
-        """Label one run's ``values[period, series]`` as a DataFrame (period x variable)."""
-        frame = pd.DataFrame(values, columns=self.compiled.series)
+        """Label one run's ``values[period, series]`` as a DataFrame (period x variable).
+
+        The frame wraps ``values`` without a copy (the run's own array, which nothing else keeps), and
+        its columns are one ``pd.Index`` built once: from a list, pandas rebuilds the Index on every
+        run, which was a third of an unchecked 500-period SIM run (benchmarks/README.md).
+        """
+        columns = getattr(self, "_columns", None)
+        if columns is None:
+            columns = self._columns = pd.Index(self.compiled.series)  # immutable: copies share it
+        frame = pd.DataFrame(values, columns=columns, copy=False)
         frame.index.name = "period"
         frame.attrs["model"] = self.name
         if self.spec.calendar is not None:

@@ -30,6 +30,7 @@ _MODEL_KEYS = {
     "variables",
     "chapter",
     "calendar",
+    "absolute_tolerance",
 }
 
 
@@ -88,6 +89,7 @@ def read_model_file(path: str | Path) -> ModelSpec:
         initial=values["initial"],
         main_variables=_string_list(header, "main_variables", path),
         positive=_string_list(header, "positive", path),
+        absolute_tolerance=_absolute_tolerance(header, path),
         experiment=_experiment(main.get("experiment"), path, calendar),
         descriptions=descriptions,
         matrices=matrices,
@@ -219,3 +221,15 @@ def _experiment(section, path: Path, calendar: Calendar | None) -> Experiment:
             for i, shock in enumerate(shocks)
         ),
     )
+
+
+def _absolute_tolerance(header: dict, path: Path) -> float:
+    """``[model] absolute_tolerance``: the solver's absolute tolerance, in the model's units (default 1e-12)."""
+    if "absolute_tolerance" not in header:
+        return ModelSpec.absolute_tolerance
+    value = number(header["absolute_tolerance"], f"{path}: [model] absolute_tolerance")
+    if not 0 < value < 1:
+        raise ModelFileError(
+            f"{path}: [model] absolute_tolerance must be between 0 and 1 (in the model's units), got {value!r}"
+        )
+    return value

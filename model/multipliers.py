@@ -18,7 +18,7 @@ from .errors import AccountingError, ModelError, UnknownNameError
 from .model import Model
 from .requirements import check_inputs
 from .shocks import Shock
-from .solve import SolverOptions, simulate
+from .solve import simulate
 from .spec import suggest
 
 
@@ -88,7 +88,7 @@ def multipliers(
         params,
         np.concatenate([exogenous, stepped], axis=2),
         np.repeat(initial, 2, axis=1),
-        SolverOptions(),  # the default 1e-10: Newton and its polishing step land far below it
+        model.solver_options(),  # the default 1e-10: Newton and its polishing step land far below it
     )
     if model.accounting is not None:
         report = model.accounting.check(values, params)

@@ -14,9 +14,22 @@ import math
 import re
 from dataclasses import dataclass
 
-import sympy
-
 from .errors import ParseError
+
+
+class _Deferred:
+    """sympy, imported on first use: it costs ~0.3 s, and a run from the compiled-model cache never parses."""
+
+    def __getattr__(self, attribute: str):
+        import sympy as module
+
+        globals()["sympy"] = module  # from now on the module itself, with no indirection here
+        value = getattr(module, attribute)
+        setattr(self, attribute, value)  # and a plain attribute for modules that imported this object
+        return value
+
+
+sympy = _Deferred()
 
 MAX_EQUATION_CHARS = 20_000
 MAX_DEPTH = 100
@@ -40,7 +53,7 @@ FUNCTIONS = {
     "smooth_if": 4,
 }
 
-_UNARY = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs}
+_UNARY = {"exp": "exp", "log": "log", "sqrt": "sqrt", "abs": "Abs"}  # sympy's names
 _BINARY = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
@@ -48,10 +61,10 @@ _BINARY = {
     ast.Div: lambda a, b: a / b,
 }
 _COMPARE = {
-    ast.Lt: sympy.StrictLessThan,
-    ast.LtE: sympy.LessThan,
-    ast.Gt: sympy.StrictGreaterThan,
-    ast.GtE: sympy.GreaterThan,
+    ast.Lt: "StrictLessThan",
+    ast.LtE: "LessThan",
+    ast.Gt: "StrictGreaterThan",
+    ast.GtE: "GreaterThan",
 }
 _FORBIDDEN = {
     ast.Attribute: "attribute access (a.b)",
@@ -266,7 +279,7 @@ class _Walker:
             )
         values = [self.visit(arg, depth + 1) for arg in args]
         if name in _UNARY:
-            return _UNARY[name](values[0])
+            return getattr(sympy, _UNARY[name])(values[0])
         if name == "min":
             return sympy.Min(*values)
         if name == "max":
@@ -301,7 +314,7 @@ class _Walker:
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
             left = self.visit(node.left, depth + 1)
             right = self.visit(node.comparators[0], depth + 1)
-            return _COMPARE[type(node.ops[0])](left, right)
+            return getattr(sympy, _COMPARE[type(node.ops[0])])(left, right)
         raise self.fail(
             node,
             "the condition of ifelse must be one comparison with <, <=, > or >= (combine several with "

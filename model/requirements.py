@@ -17,10 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import sympy
 
 from .errors import ModelFileError, RequirementError, UnknownNameError
-from .parse import Where, parse_condition, split_symbol
+from .parse import (
+    Where,
+    parse_condition,
+    split_symbol,
+    sympy,  # imported on first use (parse._Deferred): a cached run never parses
+)
 
 
 @dataclass(frozen=True)

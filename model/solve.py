@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compile import CompiledBlock, CompiledModel
-from .errors import ConvergenceError, ModelError, NonFiniteError, SingularBlockError
+from .errors import ConvergenceError, ModelError, NonFiniteError, SingularBlockError, SolveError
 
 METHODS = ("newton", "gauss-seidel", "broyden")
 BACKENDS = ("auto", "numba", "numpy")
@@ -50,31 +50,46 @@ class SolverOptions:
             raise ModelError(f"max_iterations must be at least 1, got {self.max_iterations!r}")
 
 
+def uses_machine_code(model: CompiledModel, options: SolverOptions, work: int) -> bool:
+    """Whether ``simulate`` solves ``work`` (periods x batch members) in machine code, on these options."""
+    if options.method != "newton" or options.backend == "numpy":
+        return False
+    from . import jit
+
+    return options.backend == "numba" or jit.worth_compiling(model, work)
+
+
 def simulate(
     model: CompiledModel,
     params: np.ndarray,
     exogenous: np.ndarray,
     initial: np.ndarray,
     options: SolverOptions = SolverOptions(),
+    diagnose: bool = True,
 ) -> np.ndarray:
     """Run periods 1..T; return ``values[period, series, batch]`` with period 0 the initial state.
 
     ``exogenous``: (T + 1, n_exogenous, K); ``initial``: (n_endogenous, K); ``params``: (n_parameters, K),
     or (T + 1, n_parameters, K) when a scenario changes a parameter from some period on.
+
+    When the machine code fails, the numpy path solves the run again to say where and why. With
+    ``diagnose=False`` it raises a bare ``SolveError`` instead: a sweep that keeps its failed draws looks
+    for them piece by piece, and a diagnosis of each whole piece would cost more than the pieces.
     """
     n_endogenous = model.n_endogenous
     periods = exogenous.shape[0] - 1
     batch = exogenous.shape[2]
-    if options.method == "newton" and options.backend != "numpy":
+    if uses_machine_code(model, options, periods * batch):
         from . import jit
 
-        if options.backend == "numba" and not jit.AVAILABLE:
+        if not jit.AVAILABLE:
             raise ModelError("the numba backend needs numba: pip install numba (or use --backend numpy)")
-        if options.backend == "numba" or jit.worth_compiling(model, periods * batch):
-            values = jit.simulate_compiled(model, params, exogenous, initial, options)
-            if values is not None:
-                return values
-            # a period failed: solve again below, where the failure is diagnosed and explained
+        values = jit.simulate_compiled(model, params, exogenous, initial, options)
+        if values is not None:
+            return values
+        if not diagnose:
+            raise SolveError("a period of the run failed in the compiled loop (not diagnosed)")
+        # a period failed: solve again below, where the failure is diagnosed and explained
     varying = params.ndim == 3
     pad = model.max_lag
     values = np.empty((periods + 1 + pad, len(model.series), batch))

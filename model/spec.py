@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-
-import sympy
+from typing import TYPE_CHECKING
 
 from .calendar import Calendar
 from .errors import DuplicateDefinitionError, ModelFileError, SystemNotClosedError, UnknownNameError
@@ -18,6 +17,9 @@ from .matrices import Matrix
 from .parse import Where, current, split_symbol
 from .requirements import check_names as check_requirement_names
 from .shocks import Shock
+
+if TYPE_CHECKING:  # sympy costs ~0.3 s to import; a run from the compiled-model cache never needs it
+    import sympy
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class ModelSpec:
     source: str = ""
     main_variables: list[str] = field(default_factory=list)
     positive: list[str] = field(default_factory=list)
+    # |x - g| <= tolerance * max(|x|, |g|) + absolute_tolerance: in the model's units, so a model in $bn can
+    # accept $1 (1e-9) where a variable defined as a small difference of large stocks cannot get closer
+    absolute_tolerance: float = 1e-12
     experiment: Experiment = field(default_factory=Experiment)
     descriptions: dict[str, str] = field(default_factory=dict)
     matrices: dict[str, Matrix] = field(default_factory=dict)
@@ -72,10 +77,19 @@ class ModelSpec:
 
     def equation(self, name: str) -> Equation:
         """The equation that defines ``name``."""
-        for equation in self.equations:
-            if equation.name == name:
-                return equation
-        raise UnknownNameError(f"{name!r} has no equation in model {self.name}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownNameError(f"{name!r} has no equation in model {self.name}") from None
+
+    @property
+    def _by_name(self) -> dict[str, Equation]:
+        """Equations by name, built once per list: a scan per lookup made compiling 5,000 equations quadratic."""
+        index = self.__dict__.get("_index")
+        if index is None or index[0] is not self.equations:  # validate() replaces the list
+            index = (self.equations, {equation.name: equation for equation in self.equations})
+            self.__dict__["_index"] = index
+        return index[1]
 
     def kind_of(self, name: str) -> str | None:
         """'endogenous', 'exogenous', 'parameter' or None."""
@@ -83,9 +97,68 @@ class ModelSpec:
             return "parameter"
         if name in self.exogenous:
             return "exogenous"
-        if any(equation.name == name for equation in self.equations):
+        if name in self._by_name:
             return "endogenous"
         return None
+
+
+class CachedSpec(ModelSpec):
+    """A spec read back from the compiled-model cache (see cache.py): names and values, no expressions.
+
+    A run needs only names, values and the compiled code, so the cache stores those and skips sympy.
+    The expressions (``equations``, ``matrices``, ``requirements``) are read from the model file on
+    first use, by the same parser as a cold load; the cache key guarantees the file has not changed.
+    """
+
+    _LAZY = ("equations", "matrices", "requirements")
+
+    def __init__(self, fields: dict, endogenous: list[str], has_matrices: bool, has_requirements: bool):
+        self.__dict__.update(fields)
+        self.__dict__["_endogenous"] = list(endogenous)
+        self.__dict__["_known_empty"] = {"matrices": not has_matrices, "requirements": not has_requirements}
+        self.__dict__["_full"] = None
+
+    def _parsed(self) -> ModelSpec:
+        if self._full is None:
+            from .modelfile import read_model_file
+
+            self.__dict__["_full"] = read_model_file(self.path)
+        return self._full
+
+    def _lazy(name: str):  # noqa: N805 - builds the three properties below
+        def get(self):
+            if name in self.__dict__:
+                return self.__dict__[name]
+            if self._known_empty.get(name):
+                return {} if name == "matrices" else []
+            self.__dict__[name] = getattr(self._parsed(), name)
+            return self.__dict__[name]
+
+        def set_(self, value):
+            self.__dict__[name] = value
+
+        return property(get, set_)
+
+    equations = _lazy("equations")
+    matrices = _lazy("matrices")
+    requirements = _lazy("requirements")
+    del _lazy
+
+    @property
+    def endogenous(self) -> list[str]:
+        return list(self._endogenous)
+
+    def kind_of(self, name: str) -> str | None:
+        if name in self.parameters:
+            return "parameter"
+        if name in self.exogenous:
+            return "exogenous"
+        return "endogenous" if name in self._endogenous else None
+
+    def __reduce__(self):
+        """Pickled as the full spec (a Dask worker compiles it), so the file is read once here."""
+        full = ModelSpec(**{f: getattr(self, f) for f in self.__dataclass_fields__})
+        return full.__reduce__()
 
 
 def suggest(name: str, known) -> str:

@@ -49,6 +49,7 @@ import pickle
 import re
 import secrets
 import uuid
+import warnings
 from dataclasses import dataclass, is_dataclass, replace
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
@@ -62,7 +63,7 @@ from .accounting import TOLERANCE
 from .errors import AccountingError, ModelError, RequirementError, SolveError, UnknownNameError
 from .model import Model
 from .requirements import check_inputs
-from .solve import SolverOptions, simulate
+from .solve import SolverOptions, simulate, uses_machine_code
 from .spec import ModelSpec, suggest
 
 if TYPE_CHECKING:
@@ -72,6 +73,9 @@ INPUT_PREFIX = "input_"  # the drawn values of a varied name X are the data vari
 DIMS = ("draw", "period")
 NETCDF_SUFFIXES = (".nc",)
 MAX_GRID = 10**8  # runs; a grid is the product of its axes, so it grows fast
+ON_FAILURE = ("raise", "keep")
+MAX_REASONS = 20  # failed draws whose error is kept in attrs["failures"] (all are marked in "failed")
+PIECE, PIECES = 64, 64  # on_failure="keep": the pieces a chunk is solved in to find its failed draws (see below)
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,7 @@ def run_sweep(
     max_iterations: int | None = None,
     backend: str | None = None,
     accounting_tolerance: float = TOLERANCE,
+    on_failure: str = "raise",
 ) -> xr.Dataset:
     """Solve the model once per draw of the varied inputs; return an ``xarray.Dataset`` (draw x period).
 
@@ -173,8 +178,15 @@ def run_sweep(
     running Dask scheduler (``"tcp://host:8786"``); a ``dask.distributed.Client`` is used as it is (and
     left open). The numbers do not depend on ``chunk`` or ``scheduler``. ``variables`` keeps only those
     series in the dataset (every series is still solved and checked), to save memory. ``changes`` (parameter changes
-    from a period on), ``max_iterations`` and ``backend`` are passed on as in ``Model.run``. See the
+    from a period on), ``max_iterations`` and ``backend`` are passed on as in ``Model.run``
+    (``auto`` chooses once for the whole sweep, so every chunk and worker solves on the same back end). See the
     module docstring for what a draw of an exogenous variable means.
+
+    ``on_failure="keep"``: a draw that cannot be solved (no convergence, a singular block, a NaN) does
+    not stop the sweep. Its series are NaN, the data variable ``failed`` (along ``draw``) marks it,
+    ``attrs["failed"]`` counts the failed draws and ``attrs["failures"]`` gives the first
+    ``MAX_REASONS`` errors, each naming its draw and values as the default ``"raise"`` would; a
+    ``RuntimeWarning`` says so too. Every other draw is solved and checked as usual.
     """
     vary = _check_vary(model, vary)
     periods = model.spec.experiment.periods if periods is None else periods
@@ -182,31 +194,40 @@ def run_sweep(
     shocks = list(model.spec.experiment.shocks) if shocks is None else list(shocks)
     chunk = _whole(chunk, "chunk", 1)
     solver = {} if backend is None else {"backend": backend}  # None: the solver's default
-    options = SolverOptions(method=method, tolerance=tolerance, max_iterations=max_iterations, **solver)
+    options = model.solver_options(method=method, tolerance=tolerance, max_iterations=max_iterations, **solver)
     scheduler = _check_scheduler(scheduler)
     n_workers = _whole(n_workers, "n_workers", 1)
+    if on_failure not in ON_FAILURE:
+        raise ModelError(f"on_failure must be one of {', '.join(map(repr, ON_FAILURE))}, got {on_failure!r}")
     if not grid:
         seed = secrets.randbelow(2**31) if seed is None else _whole(seed, "seed", 0)
     drawn = draw_values(model, vary, draws, seed, grid)
     matrix = np.column_stack([drawn[v.name] for v in vary])  # (runs, varied)
+    if options.backend == "auto":  # decided once for the whole sweep: a chunk or a worker deciding alone could differ
+        machine = uses_machine_code(model.compiled, options, periods * matrix.shape[0])
+        options = replace(options, backend="numba" if machine else "numpy")
     plan = _plan(model, vary, periods, shocks, list(changes), options, check_accounting, accounting_tolerance)
+    plan = replace(plan, keep_failures=on_failure == "keep")
     runs = matrix.shape[0]
     spans = [(start, min(start + chunk, runs)) for start in range(0, runs, chunk)]
 
     kept = _check_variables(model, variables)
     data = np.empty((len(kept), runs, periods + 1))  # [kept series, draw, period]
     worst = np.full(len(spans), np.nan)
+    failures: dict[int, str] = {}  # draw -> why it failed (on_failure="keep")
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=runs, unit="draw", desc=f"sweep {model.name}")
 
-    def store(i: int, result: tuple[np.ndarray, float]) -> None:
+    def store(i: int, result: tuple[np.ndarray, float, dict[int, str]]) -> None:
         """Copy chunk ``i``'s values into place as soon as it is solved (its own array is then freed)."""
         start, stop = spans[i]
-        data[:, start:stop, :] = result[0][:, kept, :].transpose(1, 2, 0)
+        values = result[0] if len(kept) == result[0].shape[1] else result[0][:, kept, :]  # all kept: no copy
+        data[:, start:stop, :] = values.transpose(1, 2, 0)
         worst[i] = result[1]
+        failures.update(result[2])
         if bar is not None:
             bar.update(stop - start)
 
@@ -219,7 +240,24 @@ def run_sweep(
     finally:
         if bar is not None:
             bar.close()
-    return _dataset(model, vary, drawn, data, kept, plan, seed, grid, worst, shocks, changes)
+    if failures:
+        first = min(failures)
+        warnings.warn(
+            f"{len(failures)} of {runs} draws could not be solved; their series are NaN (data variable 'failed'). "
+            f"The first: {failures[first]}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    dataset = _dataset(model, vary, drawn, data, kept, plan, seed, grid, worst, shocks, changes)
+    if plan.keep_failures:
+        failed = np.zeros(runs, dtype=bool)
+        failed[list(failures)] = True
+        dataset["failed"] = xr.Variable(("draw",), failed, {"description": "the draw could not be solved"})
+        dataset.attrs["failed"] = len(failures)
+        reasons = [failures[d] for d in sorted(failures)]
+        more = f"\n... and {len(reasons) - MAX_REASONS} more" if len(reasons) > MAX_REASONS else ""
+        dataset.attrs["failures"] = "\n".join(reasons[:MAX_REASONS]) + more
+    return dataset
 
 
 def to_tidy(dataset: xr.Dataset, variables: list[str] | None = None, inputs: bool = False) -> pd.DataFrame:
@@ -320,6 +358,7 @@ class _Plan:
     options: SolverOptions
     check: bool
     accounting_tolerance: float
+    keep_failures: bool = False  # on_failure="keep": a draw that fails is NaN and named, the others go on
 
 
 def _plan(model, vary, periods, shocks, changes, options, check, accounting_tolerance) -> _Plan:
@@ -392,20 +431,32 @@ def _chunk_inputs(plan: _Plan, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return params, exogenous, np.repeat(plan.initial, k, axis=-1)
 
 
-def _solve_chunk(model: Model, plan: _Plan, drawn: np.ndarray, offset: int) -> tuple[np.ndarray, float]:
-    """Solve draws ``offset .. offset + len(drawn) - 1`` in one pass; (values[period, series, k], imbalance)."""
+def _solve_chunk(model: Model, plan: _Plan, drawn: np.ndarray, offset: int) -> tuple[np.ndarray, float, dict]:
+    """Solve draws ``offset .. offset + len(drawn) - 1`` in one pass: (values[period, series, k], imbalance,
+    {draw: error text} of the draws that failed, with ``plan.keep_failures``; otherwise the first one raises)."""
     params, exogenous, initial = _chunk_inputs(plan, drawn)
     try:
         check_inputs(model, params, exogenous, initial)
     except RequirementError as error:
         raise _name_the_draw(error, plan, drawn, offset) from error
+    failed: dict[int, SolveError] = {}
     try:
-        values = simulate(model.compiled, params, exogenous, initial, plan.options)
+        if plan.keep_failures:
+            values = _solve_keeping(model, plan.options, params, exogenous, initial, 0, failed)
+        else:
+            values = simulate(model.compiled, params, exogenous, initial, plan.options)
     except SolveError as error:
         raise _name_the_draw(error, plan, drawn, offset) from error
+    reasons = {offset + m: str(_name_the_draw(e, plan, drawn[m : m + 1], offset + m)) for m, e in failed.items()}
     if not plan.check or model.accounting is None:
-        return values, np.nan
-    report = model.accounting.check(values, params, plan.accounting_tolerance)
+        return values, np.nan, reasons
+    if len(failed) == len(drawn):
+        return values, np.nan, reasons
+    skip = None
+    if failed:
+        skip = np.zeros(len(drawn), dtype=bool)
+        skip[list(failed)] = True
+    report = model.accounting.check(values, params, plan.accounting_tolerance, skip=skip)
     if report.failures:
         first = report.failures[0]
         member = first.member
@@ -413,7 +464,42 @@ def _solve_chunk(model: Model, plan: _Plan, drawn: np.ndarray, offset: int) -> t
         raise AccountingError(
             f"model {model.name}, draw {offset + member} ({_describe(plan, drawn[member])}): {report.message()}"
         )
-    return values, report.max_relative_imbalance
+    return values, report.max_relative_imbalance, reasons
+
+
+def _solve_keeping(model, options, params, exogenous, initial, first: int, failed: dict) -> np.ndarray:
+    """Solve members ``first ..`` of these inputs; a member that fails is NaN and its error goes to ``failed``.
+
+    The machine code stops at the first member that fails and says only that one did, so finding the
+    failed members means solving again. In machine code a chunk runs in pieces of ``PIECE`` members, so a
+    failure wastes at most one piece; the numpy path costs per call more than per member, so it tries
+    the whole chunk first. A failed piece is split into ``PIECES`` parts, down to single members, and only
+    a single member is diagnosed (on the numpy path, as a single run would be).
+    """
+    count = initial.shape[-1]
+    if count > PIECE and uses_machine_code(model.compiled, options, (len(exogenous) - 1) * count):
+        size = PIECE
+    else:
+        try:
+            return simulate(model.compiled, params, exogenous, initial, options, diagnose=count == 1)
+        except SolveError as error:
+            if count == 1:
+                failed[first] = error
+                return np.full((len(exogenous), len(model.compiled.series), 1), np.nan)
+        size = -(-count // PIECES)
+    parts = [
+        _solve_keeping(
+            model,
+            options,
+            params[..., a : a + size],
+            exogenous[..., a : a + size],
+            initial[..., a : a + size],
+            first + a,
+            failed,
+        )
+        for a in range(0, count, size)
+    ]
+    return np.concatenate(parts, axis=-1)
 
 
 def _describe(plan: _Plan, row: np.ndarray) -> str:
@@ -453,7 +539,7 @@ def _worker_model(plan: _Plan) -> Model:
     return model
 
 
-def _remote_chunk(plan: _Plan, drawn: np.ndarray, offset: int) -> tuple[np.ndarray, float]:
+def _remote_chunk(plan: _Plan, drawn: np.ndarray, offset: int) -> tuple[np.ndarray, float, dict[int, str]]:
     """One Dask task: solve one chunk of draws on a worker."""
     return _solve_chunk(_worker_model(plan), plan, drawn, offset)
 
@@ -494,7 +580,9 @@ def _solve_on_dask(model, plan, matrix, spans, scheduler, n_workers: int, store)
         except OSError as error:
             raise ModelError(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from None
     try:
-        shared = client.scatter(plan, broadcast=True)
+        # hash=False: a fresh key per sweep. Two sweeps of the same plan would share a hashed key, and the
+        # second one's scatter races with the first one's release of it ("lost dependencies").
+        shared = client.scatter(plan, broadcast=True, hash=False)
         name = f"drypowder-sweep-{model.name}-{uuid.uuid4().hex[:8]}"  # unique: a shared scheduler caches by key
         futures = [
             client.submit(_remote_chunk, shared, matrix[start:stop], start, key=f"{name}-{i}")
@@ -630,7 +718,7 @@ def _dataset(model, vary, drawn, data, kept, plan, seed, grid, worst, shocks, ch
         method=plan.options.method,
         tolerance=plan.options.tolerance,
         accounting="checked" if checked else ("off" if not plan.check else "no matrices"),
-        max_relative_imbalance=float(np.max(worst)) if checked else float("nan"),
+        max_relative_imbalance=float(np.nanmax(worst)) if checked and not np.isnan(worst).all() else float("nan"),
     )
     coords = {"draw": np.arange(runs), "period": np.arange(length)}
     return xr.Dataset(variables, coords=coords, attrs=attrs)

@@ -152,3 +152,16 @@ def test_newton_solves_a_positive_variable_in_its_logarithm(write_model):
     results = load(path).run(periods=2)
     assert results["p"][1] == pytest.approx(1.0, rel=1e-9)  # |1/p - c| <= 1e-10 * p: the tolerance
     assert results["p"][2] == pytest.approx(1.0, rel=1e-9)
+
+
+def test_the_model_file_sets_the_solvers_absolute_tolerance(write_model):
+    """[model] absolute_tolerance is in the model's units and reaches every run's solver options."""
+    assert load(write_model("x = 1")).solver_options().absolute_tolerance == 1e-12  # the default
+    model = load(write_model("x = 1", extra="absolute_tolerance = 1e-6"))
+    assert model.solver_options(tolerance=1e-8).absolute_tolerance == 1e-6
+    assert model.solver_options(absolute_tolerance=0.5).absolute_tolerance == 0.5  # a caller's value wins
+
+
+def test_a_bad_absolute_tolerance_is_refused(write_model):
+    with pytest.raises(ModelFileError, match=r"\[model\] absolute_tolerance must be between 0 and 1"):
+        load(write_model("x = 1", extra="absolute_tolerance = 2"))
