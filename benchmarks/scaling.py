@@ -13,8 +13,9 @@ Run on demand (never as a timed test). Model files of N equations are written to
 
 Each (kind, size) runs in a fresh process with an empty numba cache folder, so its numbers are cold and
 its peak memory (``ru_maxrss``, before and after the numba compile; the excess over the 10-equation
-model is what the size adds) is its own. Phases: load (read + parse the file, order the equations),
-sympy compile (lambdify per block), kernel source (the numba kernel printed by sympy), numba compile
+model is what the size adds) is its own. Phases: load (read + parse the file, order the equations and
+compile every block to one numpy module; cold, as the cache folder is empty), kernel source (the numba
+kernel printed by sympy), numba compile
 (the first ``--backend numba`` run minus a later one), and the run time per period on each back end
 (numba: ``--periods`` periods; numpy: 10 periods).
 
@@ -129,7 +130,6 @@ def worker(kind: str, size: int, periods: int, profile: bool, numba: bool = True
 
         model = phase("load", lambda: drypowder.load(path))
         out["equations"] = len(model.spec.equations)
-        phase("sympy", lambda: model.compiled)
         out["blocks"] = len(model.blocks)
         from drypowder import jit
 
@@ -298,7 +298,7 @@ def _report(kind: str, done: list, messages: list[str], args) -> None:
         if len(compiled) > 1 and compiled[0][1] > 0 and compiled[-1][1] > 0
         else None
     )
-    slopes = {key: slope([(n, r[key]) for n, r in done]) for key in ("load", "sympy", "source")}
+    slopes = {key: slope([(n, r[key]) for n, r in done]) for key in ("load", "source")}
     memory = slope([(n, max(r["rss_compiled_mb"] - base_rss, 1e-9)) for n, r in done])
     rows = []
     for i, (n, r) in enumerate(done):
@@ -316,7 +316,6 @@ def _report(kind: str, done: list, messages: list[str], args) -> None:
                 f"{kind} {n}",
                 r["blocks"],
                 f"{bu.seconds(r['load'])} ({slopes['load'][i] or '-'})",
-                f"{bu.seconds(r['sympy'])} ({slopes['sympy'][i] or '-'})",
                 f"{bu.seconds(r['source'])} ({slopes['source'][i] or '-'})",
                 numba,
                 f"{r['rss_compiled_mb']:.0f} MB ({memory[i] if i > 1 else '-'})",
@@ -329,8 +328,7 @@ def _report(kind: str, done: list, messages: list[str], args) -> None:
         [
             "model",
             "blocks",
-            "load (slope)",
-            "sympy compile (slope)",
+            "load: parse + compile (slope)",
             "kernel source (slope)",
             "numba compile",
             "peak memory before numba (slope of the excess)",
@@ -351,7 +349,7 @@ def _report(kind: str, done: list, messages: list[str], args) -> None:
         print(message)
     if len(done) > 2:
         verdicts = []
-        for key, label in (("sympy", "sympy compile"), ("load", "load")):
+        for key, label in (("load", "load (parse + compile)"), ("source", "kernel source")):
             last = [(n, r[key]) for n, r in done[1:]]
             s = math.log(last[-1][1] / last[0][1]) / math.log(last[-1][0] / last[0][0])
             verdicts.append(f"{label} slope {s:.2f} ({'about linear' if s < 1.25 else 'faster than linear'})")

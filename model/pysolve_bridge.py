@@ -50,6 +50,13 @@ def to_pysolve(model: Model):
     return out
 
 
+def pysolve_method(model: Model, iterations: int = 500) -> tuple[str, int]:
+    """pysolve's Newton-Raphson, or its Gauss-Seidel with 20 times the iterations when the model has switches:
+    pysolve's Newton cannot differentiate its ``if_true``."""
+    switches = any(eq.expression.has(sympy.Piecewise) for eq in model.spec.equations)
+    return ("gauss-seidel", iterations * 20) if switches else ("newton-raphson", iterations)
+
+
 def run_pysolve(
     model: Model,
     periods: int,
@@ -64,9 +71,7 @@ def run_pysolve(
     iterations) when the model has switches: pysolve's Newton cannot differentiate its ``if_true``.
     """
     if method is None:
-        switches = any(eq.expression.has(sympy.Piecewise) for eq in model.spec.equations)
-        method = "gauss-seidel" if switches else "newton-raphson"
-        iterations = iterations * 20 if switches else iterations
+        method, iterations = pysolve_method(model, iterations)
     shocks = list(model.spec.experiment.shocks) if shocks is None else list(shocks)
     _, exogenous, _ = model.inputs(periods, shocks)
     names = list(model.exogenous)
