@@ -7,10 +7,12 @@ labels are pandas Periods ("2019Q1", "2019", "2019-01"), so scenarios can name d
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import ModelFileError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FREQUENCIES = {"annual": "Y", "quarterly": "Q", "monthly": "M"}
 
@@ -26,6 +28,8 @@ class Calendar:
         frequency = FREQUENCIES.get(table["frequency"])
         if frequency is None:
             raise ModelFileError(f"{where}: calendar frequency must be one of {', '.join(FREQUENCIES)}")
+        import pandas as pd  # here, not at the top: a run of a model without a calendar never needs pandas
+
         try:
             return cls(pd.Period(str(table["start"]), freq=frequency))
         except (ValueError, TypeError):
@@ -40,6 +44,8 @@ class Calendar:
 
     def period(self, label: str, where: str = "") -> int:
         """The period number of a date label; period 0 (the start) cannot be shocked, so >= 1."""
+        import pandas as pd
+
         try:
             date = pd.Period(label, freq=self.start.freq)
         except (ValueError, TypeError):

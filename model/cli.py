@@ -11,7 +11,6 @@ import sys
 import textwrap
 
 import numpy as np
-import pandas as pd
 
 from .accounting import hidden_equations, identities
 from .display import FORMATS, render
@@ -267,29 +266,20 @@ def _run(args) -> int:
     model = load(args.model)
     _apply_sets(model, args.set)
     spec = model.spec
+    solver = dict(method=args.method, tolerance=args.tol, backend=args.backend)
     if args.scenario:
         scenario, _ = read_scenario(args.scenario, model)
         if args.no_experiment:
             scenario.experiment = False
         scenario.periods = args.periods or scenario.periods
-        _, results = run_scenario(
-            model,
-            scenario,
-            method=args.method,
-            tolerance=args.tol,
-            backend=args.backend,
-            accounting_tolerance=args.accounting_tol,
-        )
+        _, results = run_scenario(model, scenario, accounting_tolerance=args.accounting_tol, **solver)
+        values = results[model.compiled.series].to_numpy()
         story = f"Scenario: {scenario.name}" + (f" -- {scenario.description}" if scenario.description else "")
-    else:
-        results = model.run(
-            periods=args.periods,
-            shocks=[] if args.no_experiment else None,
-            method=args.method,
-            tolerance=args.tol,
-            backend=args.backend,
-            accounting_tolerance=args.accounting_tol,
+    else:  # no DataFrame (so no pandas) unless --csv or a plot asks for one: a short run starts faster
+        values, _ = model.run_values(
+            args.periods, [] if args.no_experiment else None, accounting_tolerance=args.accounting_tol, **solver
         )
+        results = None
         story = (
             f"Experiment: {spec.experiment.description}"
             if spec.experiment.description and not args.no_experiment
@@ -300,7 +290,9 @@ def _run(args) -> int:
     if story:
         print(story)
     print()
-    print(_table(results, variables))
+    print(_table(model, values, variables))
+    if results is None and (args.csv or args.plot or args.plot_net_lending):
+        results = model.results(values)
     if args.csv:
         results.to_csv(args.csv, float_format="%.17g")
         print(f"\nwrote {len(results)} periods x {results.shape[1]} variables to {args.csv}")
@@ -326,12 +318,27 @@ def _rows(periods: int, around: int | None = None) -> list[int]:
     return sorted(set(first) | set(range(10, periods, max(10, periods // 10))) | {periods})
 
 
-def _table(results: pd.DataFrame, variables: list[str], rows: list[int] | None = None) -> str:
-    """The chosen variables in the chosen periods, with dates when the model has a calendar."""
-    table = results.loc[rows or _rows(len(results) - 1), variables]
-    if "dates" in results.attrs:
-        table.insert(0, "date", [results.attrs["dates"][t] for t in table.index])
-    return table.to_string(float_format=lambda v: f"{v:,.4f}")
+def _table(model: Model, values: np.ndarray, variables: list[str]) -> str:
+    """The chosen variables in the chosen periods (with dates when the model has a calendar), laid out as
+    pandas prints a frame, from the run's array: printing a run needs no DataFrame."""
+    rows = _rows(len(values) - 1)
+    columns = [model.compiled.series.index(name) for name in variables]
+    cells = [[f"{values[t, c]:,.4f}" for c in columns] for t in rows]
+    headers = list(variables)
+    if model.spec.calendar is not None:
+        dates = model.spec.calendar.labels(len(values) - 1)
+        headers.insert(0, "date")
+        for row, t in zip(cells, rows):
+            row.insert(0, dates[t])
+    index = [str(t) for t in rows]
+    width = max(len("period"), *map(len, index))
+    widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(headers)]
+    lines = [" " * width + "".join(f"  {h:>{w}}" for h, w in zip(headers, widths))]
+    lines.append("period".ljust(width + sum(w + 2 for w in widths)))
+    lines += [
+        label.ljust(width) + "".join(f"  {c:>{w}}" for c, w in zip(row, widths)) for label, row in zip(index, cells)
+    ]
+    return "\n".join(lines)
 
 
 def _compare(args) -> int:
@@ -398,6 +405,8 @@ def _multipliers(args) -> int:
 
 
 def _steady(args) -> int:
+    import pandas as pd
+
     from .steady import steady_state
 
     model = load(args.model)
@@ -420,6 +429,8 @@ def _steady(args) -> int:
 
 
 def _sweep(args) -> int:
+    import pandas as pd
+
     from .sweep import Vary, run_sweep, save_sweep
 
     model = load(args.model)

@@ -1,16 +1,18 @@
 """``Model``: a loaded model a user edits and runs; its results come back as a labelled DataFrame.
 
 Compilation happens once per model and is shared by copies: parameters, exogenous values and starting
-values are inputs to the compiled code, so changing them never recompiles.
+values are inputs to the compiled code, so changing them never recompiles. pandas is imported where a
+DataFrame is made, not here: ``run_values`` (and the command line's ``run``) never needs it, and its
+import is half of a short run's start-up.
 """
 
 from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from . import cache
 from .accounting import TOLERANCE, Accounting, AccountingReport
@@ -23,6 +25,9 @@ from .shipped import resolve
 from .shocks import ParameterChange, Shock
 from .solve import SolverOptions, simulate
 from .spec import ModelSpec, check_shock, suggest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def load(name_or_path: str | Path) -> Model:
@@ -141,6 +146,38 @@ class Model:
         add up); ``check_accounting=False`` skips that, for exploration. The inputs are checked against
         the model's ``[[requires]]`` first; ``origin`` says where they came from in that error.
         """
+        values, imbalance = self.run_values(
+            periods,
+            shocks,
+            changes,
+            method=method,
+            tolerance=tolerance,
+            max_iterations=max_iterations,
+            backend=backend,
+            check_accounting=check_accounting,
+            accounting_tolerance=accounting_tolerance,
+            origin=origin,
+        )
+        results = self.results(values)
+        if imbalance is not None:
+            results.attrs["max_relative_imbalance"] = imbalance
+        return results
+
+    def run_values(
+        self,
+        periods: int | None = None,
+        shocks: list[Shock] | None = None,
+        changes: list[ParameterChange] = (),
+        method: str = "newton",
+        tolerance: float = 1e-10,
+        max_iterations: int | None = None,
+        backend: str = "auto",
+        check_accounting: bool = True,
+        accounting_tolerance: float = TOLERANCE,
+        origin: str = "",
+    ) -> tuple[np.ndarray, float | None]:
+        """``run`` without the DataFrame: (``values[period, series]`` in ``compiled.series`` order, the largest
+        relative accounting imbalance or None when unchecked). Same checks, same errors, no pandas."""
         periods = self.spec.experiment.periods if periods is None else periods
         if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
             raise ModelError(f"periods must be a whole number >= 1, got {periods!r}")
@@ -150,14 +187,13 @@ class Model:
         )
         params, exogenous, initial = self.inputs(int(periods), shocks, changes)
         check_inputs(self, params, exogenous, initial, origin)
-        values = simulate(self.compiled, params, exogenous, initial, options)
-        results = self.results(values[:, :, 0])
-        if check_accounting and self.accounting is not None:
-            report = self.accounting.check(values[:, :, 0], params[..., 0], accounting_tolerance)
-            if report.failures:
-                raise AccountingError(f"model {self.name}: {report.message()}")
-            results.attrs["max_relative_imbalance"] = report.max_relative_imbalance
-        return results
+        values = simulate(self.compiled, params, exogenous, initial, options)[:, :, 0]
+        if not (check_accounting and self.accounting is not None):
+            return values, None
+        report = self.accounting.check(values, params[..., 0], accounting_tolerance)
+        if report.failures:
+            raise AccountingError(f"model {self.name}: {report.message()}")
+        return values, report.max_relative_imbalance
 
     def solver_options(self, **settings) -> SolverOptions:
         """Solver options with the model's own absolute tolerance (``[model] absolute_tolerance``) unless given."""
@@ -172,6 +208,8 @@ class Model:
         """Each sector's net lending (+) or borrowing (-) per period, from the flow matrix; rows sum to 0."""
         if self.accounting is None or "transactions" not in self.spec.matrices:
             raise ModelError(f"model {self.name} declares no [transactions] matrix, so it has no sector balances")
+        import pandas as pd
+
         balances = pd.DataFrame(self.accounting.net_lending(*self._arrays(results)), index=results.index)
         return balances.iloc[1:]
 
@@ -224,6 +262,8 @@ class Model:
         its columns are one ``pd.Index`` built once: from a list, pandas rebuilds the Index on every
         run, which was a third of an unchecked 500-period SIM run (benchmarks/README.md).
         """
+        import pandas as pd
+
         columns = getattr(self, "_columns", None)
         if columns is None:
             columns = self._columns = pd.Index(self.compiled.series)  # immutable: copies share it

@@ -10,9 +10,9 @@ multiplier compares the two steady states directly (``drypowder.steady``), not a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .errors import AccountingError, ModelError, UnknownNameError
 from .model import Model
@@ -20,6 +20,9 @@ from .requirements import check_inputs
 from .shocks import Shock
 from .solve import simulate
 from .spec import suggest
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: importing drypowder does not load it
+    import pandas as pd
 
 
 @dataclass
@@ -44,6 +47,8 @@ class Multipliers:
 
     def table(self) -> pd.DataFrame:
         """impact, cumulative over the horizon and long run, one row per variable."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "impact": self.impact,
@@ -96,6 +101,8 @@ def multipliers(
             raise AccountingError(f"model {model.name}: {report.message()}")
     columns = [model.compiled.series.index(name) for name in on]
     response = (values[start:, columns, 1] - values[start:, columns, 0]) / size
+    import pandas as pd
+
     frame = pd.DataFrame(response, columns=on, index=pd.RangeIndex(horizon, name="periods after the change"))
     return Multipliers(of, start, size, horizon, frame, _long_run(model, of, on, size) if long_run else {})
 

@@ -27,9 +27,9 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .errors import ModelError, ModelFileError, UnknownNameError
 from .model import Model, load
@@ -37,6 +37,9 @@ from .modelfile import key_lines
 from .shipped import resolve_scenario
 from .shocks import ParameterChange, Shock, number, parse_shock
 from .spec import check_shock, suggest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -162,6 +165,8 @@ def run_scenario(model: Model, scenario: Scenario, **solver) -> tuple[pd.DataFra
 
 def compare(baseline: pd.DataFrame, scenario: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     """Columns (variable, baseline | scenario | difference | percent) per period."""
+    import pandas as pd  # here: reading a scenario (drypowder run --scenario) needs no pandas until results
+
     missing = [name for name in variables if name not in baseline.columns]
     if missing:
         raise ModelError(f"not variables of the model: {', '.join(missing)}")

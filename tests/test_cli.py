@@ -110,3 +110,18 @@ def test_the_console_script_is_installed_and_usage_errors_exit_2():
     assert "the following arguments are required: model" in done.stderr
     done = subprocess.run(["drypowder", "models"], capture_output=True, text=True)
     assert done.returncode == 0 and "sim" in done.stdout
+
+
+def test_a_plain_run_never_imports_pandas_or_matplotlib(tmp_path):
+    """Start-up is a target (benchmarks/startup.py): pandas' import alone is half of a short run, so the run
+    verb prints from the run's array and makes a DataFrame only for --csv or a plot."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from drypowder.cli import main; main(['run', 'sim', '--periods', '3']); "
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'xarray') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert "3       55.9399" in done.stdout  # the table is still printed, as pandas would lay it out
