@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 
@@ -141,6 +142,11 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--fan", metavar="PATH.png", help="save a fan chart of the first variable")
     sweep.add_argument("--scheduler", help="'local' for a Dask LocalCluster, or a Dask scheduler address")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--keep-failures",
+        action="store_true",
+        help="keep going past draws that cannot be solved: they are named, counted and left out (NaN)",
+    )
 
     check = _verb(
         verbs,
@@ -428,10 +434,26 @@ def _steady(args) -> int:
     return 0
 
 
+def _sweep_dataset(model: Model, vary: list, args):
+    from .sweep import run_sweep
+
+    return run_sweep(
+        model,
+        vary,
+        args.draws,
+        args.periods,
+        args.seed,
+        grid=args.grid,
+        progress=not args.no_progress,
+        scheduler=args.scheduler,
+        on_failure="keep" if args.keep_failures else "raise",
+    )
+
+
 def _sweep(args) -> int:
     import pandas as pd
 
-    from .sweep import Vary, run_sweep, save_sweep
+    from .sweep import Vary, save_sweep
 
     model = load(args.model)
     vary = []
@@ -447,23 +469,25 @@ def _sweep(args) -> int:
         if not sep or not colon:
             raise ModelError(f"--vary expects NAME=LOW:HIGH, got {text!r} (e.g. --vary alpha1=0.5:0.7)")
     variables = _chosen_variables(model, args.variables)
-    dataset = run_sweep(
-        model,
-        vary,
-        args.draws,
-        args.periods,
-        args.seed,
-        grid=args.grid,
-        progress=not args.no_progress,
-        scheduler=args.scheduler,
-    )
+    with warnings.catch_warnings():  # the failed draws are printed below, not warned about
+        warnings.filterwarnings("ignore", "[0-9]+ of [0-9]+ draws could not be solved", RuntimeWarning)
+        dataset = _sweep_dataset(model, vary, args)
     runs = dataset.sizes["draw"]
+
     print(
         f"{model.name}: {runs} runs of {dataset.sizes['period'] - 1} periods, varying "
         f"{', '.join(f'{v.name} in [{v.low:g}, {v.high:g}]' for v in vary)}"
         f" ({'grid' if args.grid else f'uniform draws, seed {args.seed}'}); "
         f"largest relative accounting imbalance {dataset.attrs.get('max_relative_imbalance', float('nan')):.1e}\n"
     )
+    failed = int(dataset.attrs.get("failed", 0))
+    if failed:
+        reasons = dataset.attrs.get("failures", [])
+        reasons = [reasons] if isinstance(reasons, str) else list(reasons)
+        print(f"{failed} draw(s) could not be solved and are left out (NaN); the first:")
+        for reason in reasons[:3]:
+            print(f"  {reason}")
+        print()
     last = dataset.isel(period=-1)
     quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
     table = pd.DataFrame(

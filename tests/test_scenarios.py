@@ -292,3 +292,14 @@ def test_sweep_on_the_command_line(cli, tmp_path):
     assert float(abs(saved["Y"][k, -1] - single["Y"].iloc[-1])) < 1e-12 * single["Y"].iloc[-1]
     code, _, err = cli("sweep", "pc", "--vary", "alpha1=0.55")
     assert code == 2 and err.startswith("error: --vary expects NAME=LOW:HIGH")
+
+
+def test_a_sweep_on_the_command_line_can_keep_going_past_failed_draws(cli, write_model):
+    path = write_model("y = log(a - 1) + 0.5*y(-1)", parameters="a = 2", initial="y = 0")
+    code, out, err = cli("sweep", path, "--vary", "a=0.5:3", "--draws", "40", "--no-progress", "--keep-failures")
+    assert code == 0, err
+    failed = int(out.split(" draw(s) could not be solved")[0].split("\n")[-1])
+    assert 0 < failed < 40  # a <= 1: the log of a non-positive number, every other draw solved
+    assert "draw" in out.split("the first:")[1].splitlines()[1]  # the reason names its draw
+    code, _, err = cli("sweep", path, "--vary", "a=0.5:3", "--draws", "40", "--no-progress")
+    assert code == 3 and err.startswith("error:")  # without the flag the first failure stops the sweep
