@@ -584,10 +584,17 @@ def _matrix(args) -> int:
 
 
 def _report_verb(args) -> int:
-    from .report import build_report
+    from .report import build_report, needs_compiling
 
     model = load(args.model)
     _apply_sets(model, args.set)
+    if needs_compiling(model):
+        print(
+            f"(first report on this machine: compiling {model.name} to machine code once, which takes a while for a "
+            "large model; later reports load it from the cache)",
+            file=sys.stderr,
+            flush=True,
+        )
     report = build_report(model, args.scenario)
     print(report.text())
     if args.json:

@@ -330,6 +330,11 @@ def worth_compiling(model: CompiledModel, work: int) -> bool:
 WORTH_COMPILING = 20_000
 
 
+def is_cached(model: CompiledModel) -> bool:
+    """Whether this model's machine code is already on disk (loading it is quick; building it is not)."""
+    return _cached_path(_source(model)).exists()
+
+
 def _source(model: CompiledModel) -> str:
     if model.machine_source is None:
         model.machine_source = kernel_source(model)
