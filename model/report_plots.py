@@ -80,8 +80,26 @@ def plot_dry_powder(report, path=None):
     c.legend(fontsize=7, frameon=False)
     d.plot(x, base["regime"], color="black", label="regime indicator")
     d.axhline(THRESHOLD, color="grey", linestyle=":", label=f"threshold {THRESHOLD}")
+    # the scale of the years the switch is searched in; a spike before them (2020's dash for cash) is
+    # clipped and labelled, so that it does not flatten the rest
+    from .report import SEARCH_FROM
+
+    later = base["regime"].loc[SEARCH_FROM:]
+    top = max(float(later.max()), THRESHOLD) * 1.25
+    spike = base["regime"].loc[:SEARCH_FROM]
+    if float(spike.max()) > top:
+        at = labels.get_loc(spike.idxmax())
+        d.set_ylim(top=top)
+        d.annotate(
+            f"{spike.idxmax()}: {spike.max():.1f}",
+            (at, top),
+            textcoords="offset points",
+            xytext=(4, -10),
+            fontsize=7,
+            color="grey",
+        )
     d.set_title("Regime: price impact of a $100bn drain vs ample", fontsize=10)
-    d.legend(fontsize=7, frameon=False, loc="upper left")
+    d.legend(fontsize=7, frameon=False, loc="lower right")
     colours = {"scenario": "tab:purple", "hawkish": "tab:red", "plumbing": "tab:green"}
     for key, colour in colours.items():
         _mark(d, labels, report.switches.get(key), f"switch: {key}", colour)
