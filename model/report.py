@@ -337,7 +337,7 @@ def crossing(results: pd.DataFrame, threshold: float = THRESHOLD) -> float | Non
 
 def _quarter(model: Model, time: float | None) -> str | None:
     """The quarter in which a crossing at fractional period ``time`` happens (the first quarter above)."""
-    return None if time is None else model.spec.calendar.labels(math.ceil(time - 1e-12))[-1]
+    return None if time is None else model.spec.calendar.label(math.ceil(time - 1e-12))
 
 
 def _check_model(model: Model) -> None:
