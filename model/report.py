@@ -413,10 +413,10 @@ def _tables(report: Report) -> dict[str, pd.DataFrame]:
     holdings = duration_holdings(base)
     tables["duration"] = holdings.loc[years]
     absorbed = new_issuance_absorbed(base)
-    tables["absorption"] = absorbed.groupby(absorbed.index.str[:4]).sum()
+    tables["absorption"] = absorbed.groupby(absorbed.index.str[:4].rename("year")).sum()
     lending = model.net_lending(base.reset_index(drop=True))
     lending.index = base.index[1:]
-    tables["net_lending"] = lending.groupby(lending.index.str[:4]).sum()
+    tables["net_lending"] = lending.groupby(lending.index.str[:4].rename("year")).sum()
     return tables
 
 
