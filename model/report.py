@@ -315,9 +315,8 @@ def needs_compiling(model: Model) -> bool:
 
 def switch_quarter(results: pd.DataFrame, threshold: float = THRESHOLD) -> str | None:
     """The first quarter from ``SEARCH_FROM`` in which the regime indicator exceeds ``threshold`` (None: never)."""
-    indicator = results["regime"].loc[SEARCH_FROM:]
-    above = indicator[indicator > threshold]
-    return None if above.empty else str(above.index[0])
+    time = crossing(results, threshold)
+    return None if time is None else str(results.index[_first_above(time)])
 
 
 def crossing(results: pd.DataFrame, threshold: float = THRESHOLD) -> float | None:
@@ -337,7 +336,12 @@ def crossing(results: pd.DataFrame, threshold: float = THRESHOLD) -> float | Non
 
 def _quarter(model: Model, time: float | None) -> str | None:
     """The quarter in which a crossing at fractional period ``time`` happens (the first quarter above)."""
-    return None if time is None else model.spec.calendar.label(math.ceil(time - 1e-12))
+    return None if time is None else model.spec.calendar.label(_first_above(time))
+
+
+def _first_above(time: float) -> int:
+    """The period of a crossing at fractional ``time``: the first whole period at or after it."""
+    return math.ceil(time - 1e-12)
 
 
 def _check_model(model: Model) -> None:
