@@ -16,7 +16,7 @@ them the equations imply (and so finds the hidden equation).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
@@ -69,13 +69,25 @@ class Imbalance:
         return abs(self.imbalance) / self.gross if self.gross > 0 else (0.0 if self.imbalance == 0 else np.inf)
 
 
-@dataclass
 class AccountingReport:
-    """The worst imbalance of every check over a run; ``failures`` are those above the tolerance."""
+    """The worst imbalance of every check over a run; ``failures`` are those above the tolerance.
 
-    worst: list[Imbalance]
-    tolerance: float
-    failures: list[Imbalance] = field(default_factory=list)
+    ``worst`` may be given as a function that builds the list: the machine-code check finds each
+    check's worst period without the cells' values, and most runs only ask for the largest relative
+    imbalance, so the per-cell detail is built on first use.
+    """
+
+    def __init__(self, worst, tolerance: float, failures: list[Imbalance] | None = None, largest: float | None = None):
+        self._worst = worst
+        self.tolerance = tolerance
+        self.failures = [] if failures is None else failures
+        self._largest = largest  # the largest relative imbalance, when known without ``worst``
+
+    @property
+    def worst(self) -> list[Imbalance]:
+        if callable(self._worst):
+            self._worst = self._worst()
+        return self._worst
 
     @property
     def largest(self) -> Imbalance | None:
@@ -83,6 +95,8 @@ class AccountingReport:
 
     @property
     def max_relative_imbalance(self) -> float:
+        if self._largest is not None:
+            return self._largest
         return self.largest.relative if self.worst else 0.0
 
     def message(self) -> str:
@@ -150,19 +164,6 @@ class Accounting:
         self._now_sparse = scipy.sparse.csr_matrix(self._now)
         self._before_sparse = scipy.sparse.csr_matrix(self._before[:, self._lagged])
         self._now_gross, self._before_gross = abs(self._now_sparse), abs(self._before_sparse)
-        lagged = self._before_sparse
-        self._scan_matrices = tuple(  # CSR of both, as the compiled scan reads them (cell indices in full)
-            np.ascontiguousarray(a, dtype=dtype)
-            for a, dtype in (
-                (self._now_sparse.indptr, np.int64),
-                (self._now_sparse.indices, np.int64),
-                (self._now_sparse.data, float),
-                (lagged.indptr, np.int64),
-                (self._lagged[lagged.indices], np.int64),
-                (lagged.data, float),
-                (self._first, np.int64),
-            )
-        )
 
     def add_up(self, cells: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every check's signed sum and gross size: ``[check, period, ...]`` each.
@@ -242,11 +243,19 @@ class Accounting:
         return out
 
     def check(
-        self, values: np.ndarray, parameters: np.ndarray, tolerance: float = TOLERANCE, skip: np.ndarray | None = None
+        self,
+        values: np.ndarray,
+        parameters: np.ndarray,
+        tolerance: float = TOLERANCE,
+        skip: np.ndarray | None = None,
     ) -> AccountingReport:
         """Every identity in every period; values are ``[period, series]`` or ``[period, series, batch]``.
 
         ``skip``: a boolean mask of batch members left out (a sweep's draws that could not be solved).
+
+        Once numba is loaded (a run in machine code loads it), the check runs as a register program in
+        machine code (``drypowder.machine_check``); if anything fails there, the numpy check below runs
+        again to explain it. Both give the same numbers.
 
         A batch is checked a slice of members at a time (``members_per_slice``): every cell of every
         period of a member is evaluated twice (value and size), so a whole sweep chunk at once held
@@ -256,6 +265,10 @@ class Accounting:
         """
         if values.ndim == 2:
             values, parameters = values[:, :, None], parameters[..., None]
+        if COMPILED and "numba" in sys.modules:
+            report = self._check_in_machine_code(values, parameters, tolerance, skip)
+            if report is not None:
+                return report
         members = values.shape[2]
         step = self.members_per_slice(values.shape[0])
         worst: list[tuple[float, int, int, Imbalance] | None] = [None] * len(self.sums)
@@ -268,6 +281,36 @@ class Accounting:
         failures = sorted((first[i] for i in kept if first[i] is not None), key=lambda i: (i.period, -i.relative))
         return AccountingReport([worst[i][3] for i in kept], tolerance, failures)
 
+    def _check_in_machine_code(self, values, parameters, tolerance, skip) -> AccountingReport | None:
+        """``check`` in machine code; None if anything fails or the cells cannot run there (the numpy check then
+        says what and where). The report's cell detail is built only when asked for."""
+        from . import machine_check
+
+        found = machine_check.check(self, values, parameters, tolerance, ABSOLUTE_FLOOR, skip)
+        if found is None:
+            return None
+        largest, _, worst_at, worst_total, worst_gross = found
+        periods, members = values.shape[0], values.shape[2]
+
+        def worst() -> list[Imbalance]:
+            out = []
+            for i in np.flatnonzero(self._first < periods).tolist():  # one period has no flows to check
+                period, member = divmod(int(worst_at[i]), members)
+                cells = self._cells_of(self.sums[i], values, parameters, period, member)
+                out.append(Imbalance(self.sums[i], period, float(worst_total[i]), float(worst_gross[i]), cells, member))
+            return out
+
+        return AccountingReport(worst, tolerance, [], largest)
+
+    def _cells_of(self, check: Sum, values, parameters, period: int, member: int) -> list[tuple[str, float]]:
+        """``check``'s signed cells in one period of one member, evaluated from the few periods they read."""
+        start = max(0, period - 1 - self.evaluate_all.lag)
+        window = values[start : period + 1, :, member : member + 1]
+        if parameters.ndim == values.ndim:  # parameters that change over time
+            parameters = parameters[start : period + 1]
+        cells, _ = self.evaluate(window, parameters[..., member : member + 1])
+        return _signed_cells(check, cells, period - start, 0)
+
     #: bytes of cell values and sizes evaluated at once (a slice of batch members; see ``check``)
     SLICE_BYTES = 48 * 2**20
 
@@ -279,28 +322,7 @@ class Accounting:
         """``check`` on batch members ``offset ..``: update each check's worst and first failure in place."""
         cells, sizes = self.evaluate(values, parameters)
         members = cells.shape[2]
-        scan = _compiled_scan()
-        if scan is not None:
-            total, gross = np.empty((2, len(self.sums), cells.shape[1] * members))
-            worst_value, worst_at, first_bad = np.empty(len(self.sums)), *np.empty((2, len(self.sums)), np.int64)
-            skipped = np.zeros(members, dtype=bool) if skip is None else np.ascontiguousarray(skip, dtype=bool)
-            scan(
-                cells.reshape(self.cell_count, -1),
-                sizes.reshape(self.cell_count, -1),
-                members,
-                *self._scan_matrices,
-                skipped,
-                tolerance,
-                ABSOLUTE_FLOOR,
-                total,
-                gross,
-                worst_value,
-                worst_at,
-                first_bad,
-            )
-            total, gross = total.reshape(-1, *cells.shape[1:]), gross.reshape(-1, *cells.shape[1:])
-        else:
-            total, gross, worst_value, worst_at, first_bad = self._scan(cells, sizes, tolerance, skip)
+        total, gross, worst_value, worst_at, first_bad = self._scan(cells, sizes, tolerance, skip)
         worst_value, first_bad = worst_value.tolist(), first_bad.tolist()
         for i, (check, at, value) in enumerate(zip(self.sums, worst_at.tolist(), worst_value)):
             if total.shape[1] <= check.first_period:
@@ -322,7 +344,7 @@ class Accounting:
     def _scan(self, cells, sizes, tolerance, skip):
         """The check's arithmetic with numpy: (total, gross, worst relative, where, first failure or -1) per check.
 
-        The same numbers as ``_scan_loop``, which fuses them into one compiled pass when numba is loaded.
+        The same numbers as ``drypowder.machine_check``, which runs the whole check in machine code.
         """
         total, gross = self.add_up(cells, sizes)
         if skip is not None:
@@ -343,77 +365,8 @@ class Accounting:
         return total, gross, flat[np.arange(len(self.sums)), worst_at], worst_at, first_bad
 
 
-#: use the compiled scan when numba is loaded (tests switch it off to compare the two)
+#: check in machine code once numba is loaded (tests switch it off to compare the two)
 COMPILED = True
-_SCAN = None
-
-
-def _compiled_scan():
-    """``_scan_loop`` compiled by numba, once per installation (cached on disk), or None.
-
-    Only once the run has loaded numba for its machine code: importing numba for the check alone would
-    cost more than the check. The loop is the same for every model (the model comes as arrays), so it
-    adds no compile time per model: about 1.5 s once per installation, then 8-9 ms per process to load.
-    It takes the check's sums and comparisons from 100-200 us to 20-50 us on a 500-period book model,
-    and a SIM sweep's check from 0.65 s to 0.18 s (benchmarks/README.md).
-    """
-    global _SCAN
-    if _SCAN is None and COMPILED and "numba" in sys.modules:
-        from numba import njit
-
-        _SCAN = njit(cache=True, nogil=True, error_model="numpy")(_scan_loop)
-    return _SCAN if COMPILED else None
-
-
-def _scan_loop(cells, sizes, members, indptr, indices, weights, lag_indptr, lag_indices, lag_weights, first, skip,
-               tolerance, floor, total, gross, worst_value, worst_at, first_bad):  # fmt: skip
-    """Every check in every column (period x member), as ``Accounting._scan`` does with arrays, in one pass.
-
-    ``cells[cell, period * members + member]``; a lagged cell reads the previous period (period 0 reads
-    itself). Each sum runs in the order of the sparse products (the cells now, then the lagged ones
-    added), so the numbers are the same to the bit; the inner loops run along a row, where they vectorise.
-    """
-    columns = cells.shape[1]
-    lagged = np.empty((2, columns))
-    for i in range(len(indptr) - 1):
-        t, g = total[i], gross[i]
-        t[:] = 0.0
-        g[:] = 0.0
-        for j in range(indptr[i], indptr[i + 1]):
-            w, row, size = weights[j], cells[indices[j]], sizes[indices[j]]
-            for c in range(columns):
-                t[c] += w * row[c]
-                g[c] += abs(w) * size[c]
-        if lag_indptr[i + 1] > lag_indptr[i]:
-            lagged[:] = 0.0
-            for j in range(lag_indptr[i], lag_indptr[i + 1]):
-                w, row, size = lag_weights[j], cells[lag_indices[j]], sizes[lag_indices[j]]
-                for c in range(members):  # period 0 reads itself
-                    lagged[0, c] += w * row[c]
-                    lagged[1, c] += abs(w) * size[c]
-                for c in range(members, columns):
-                    lagged[0, c] += w * row[c - members]
-                    lagged[1, c] += abs(w) * size[c - members]
-            for c in range(columns):
-                t[c] += lagged[0, c]
-                g[c] += lagged[1, c]
-        for c in range(min(first[i] * members, columns)):  # levels are checked from period 0, flows from 1
-            t[c], g[c] = 0.0, 0.0
-        for k in range(members):
-            if skip[k]:
-                for c in range(k, columns, members):
-                    t[c], g[c] = 0.0, 0.0
-        best, at, bad_at = -1.0, 0, -1
-        for c in range(columns):
-            size = abs(t[c])
-            relative = size / g[c]
-            if relative != relative:  # NaN: 0 / 0 is 0; anything else with no size, or a NaN, is infinitely off
-                relative = 0.0 if t[c] == 0.0 else np.inf
-            if relative > best:
-                best, at = relative, c
-            if bad_at < 0 and not size <= tolerance * g[c] + floor:
-                bad_at = c
-        worst_value[i], worst_at[i], first_bad[i] = best, at, bad_at
 
 
 def _sums(matrices: dict[str, Matrix], positions) -> list[Sum]:
@@ -474,9 +427,14 @@ def _read(cells: np.ndarray, index: int, period: int, member: int) -> float:
     return float(cells[-1 - index, max(period - 1, 0), member])
 
 
+def _signed_cells(check: Sum, cells, period: int, member: int) -> list[tuple[str, float]]:
+    """Each cell of ``check`` in one period, with its sign in the sum, labelled."""
+    return [(label, _read(cells, index, period, member) * sign) for index, sign, label in check.terms]
+
+
 def _imbalance(check: Sum, cells, total, gross, period: int, member: int) -> Imbalance:
     """One check in one period: its imbalance, gross size and each cell's signed value."""
-    values = [(label, _read(cells, index, period, member) * sign) for index, sign, label in check.terms]
+    values = _signed_cells(check, cells, period, member)
     return Imbalance(check, period, float(total[period, member]), float(gross[period, member]), values, member)
 
 

@@ -19,12 +19,10 @@ matrices' cells) are read from the model file again only if something asks for t
 
 from __future__ import annotations
 
-import builtins
 import functools
 import hashlib
 import importlib
 import json
-import math
 import os
 import sys
 import tempfile
@@ -41,7 +39,6 @@ _SKIPPED = {  # attributes a run does not need, rebuilt on demand: (class name) 
     "CompiledBlock": ("expressions", "jacobian_expressions"),
 }
 _LAZY_SPEC_FIELDS = ("equations", "matrices", "requirements")
-_FUNCTION_MODULES = {"numpy": np, "functools": functools, "math": math}
 
 
 def _configured_folder() -> Path:
@@ -178,11 +175,12 @@ def _read_entry(text: str, key: str, path: Path):
         if _digest_file(Path(name)) != digest:
             return None
     from .compile import load_functions
+    from .evaluate import load_printed
     from .spec import CachedSpec
 
     functions = {"blocks": load_functions(payload["sources"]["blocks"])}
     if payload["sources"].get("accounting"):
-        functions["accounting"] = _load_lambdified(*payload["sources"]["accounting"])
+        functions["accounting"] = load_printed(*payload["sources"]["accounting"])
     spec_state = payload["spec"]
     decoder = _Decoder(functions)
     fields = {name: decoder.decode(value) for name, value in spec_state["fields"].items()}
@@ -191,13 +189,6 @@ def _read_entry(text: str, key: str, path: Path):
     compiled.spec = spec
     accounting = decoder.decode(payload["accounting"])
     return spec, compiled, accounting
-
-
-def _load_lambdified(source: str, names: dict[str, str]):
-    """The accounting's function (printed by sympy's lambdify), compiled with the numpy names it uses."""
-    namespace = {name: getattr(_FUNCTION_MODULES[module], name) for name, module in names.items()}
-    exec(compile(source, "<drypowder cached accounting>", "exec"), namespace)  # noqa: S102 - our own printed code
-    return namespace
 
 
 class _Decoder:
@@ -276,11 +267,16 @@ def store(path: str | Path, spec, compiled, accounting) -> bool:
 
 
 def _entry_text(key: str, files, spec, compiled, accounting) -> str:
+    from .evaluate import printed_source
+
     encoder = _Encoder(spec)
     sources = {"blocks": compiled.source}
     if accounting is not None:
         function = accounting.evaluate_all._function
-        sources["accounting"] = _lambdified_source(function)
+        try:
+            sources["accounting"] = printed_source(function)
+        except ValueError as error:
+            raise _Unsupported(str(error)) from None
         encoder.functions[id(function)] = ["accounting", function.__name__]
     fields = {
         name: encoder.encode(getattr(spec, name)) for name in spec.__dataclass_fields__ if name not in _LAZY_SPEC_FIELDS
@@ -301,24 +297,6 @@ def _entry_text(key: str, files, spec, compiled, accounting) -> str:
     }
     body = json.dumps(payload, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest() + "\n" + body
-
-
-def _lambdified_source(function) -> tuple[str, dict[str, str]]:
-    """The source sympy's lambdify printed, and where each global name it reads comes from."""
-    import inspect
-
-    names = {}
-    for name in function.__code__.co_names:
-        if name not in function.__globals__:
-            continue  # an attribute name, or a builtin
-        value = function.__globals__[name]
-        module = next((m for m, space in _FUNCTION_MODULES.items() if getattr(space, name, None) is value), None)
-        if module is None:
-            if getattr(builtins, name, None) is value:
-                continue
-            raise _Unsupported(f"the accounting function reads {name!r}")
-        names[name] = module
-    return inspect.getsource(function), names
 
 
 class _Encoder:

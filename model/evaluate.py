@@ -6,6 +6,12 @@ before period 0 read period 0 (the initial state), as the solver does.
 
 from __future__ import annotations
 
+import builtins
+import functools
+import hashlib
+import linecache
+import math
+
 import numpy as np
 
 from .parse import (
@@ -43,6 +49,11 @@ class ExpressionEvaluator:
         varying = tuple(body[i] for i in self._varying)
         self._function = sympy.lambdify(symbols, varying, modules="numpy", dummify=True, cse=True)
 
+    @property
+    def lag(self) -> int:
+        """The longest lag any expression reads."""
+        return self._lag
+
     def __call__(self, values: np.ndarray, parameters: np.ndarray) -> np.ndarray:
         """``values[period, series, ...]`` and ``parameters[parameter, ...]`` -> ``out[expression, period, ...]``.
 
@@ -71,3 +82,42 @@ class ExpressionEvaluator:
             for i, value in zip(self._varying, self._function(*arguments)):
                 out[i] = value
         return out
+
+
+#: where each global name of a printed function comes from (sympy's numpy printer reads these modules)
+FUNCTION_MODULES = {"numpy": np, "functools": functools, "math": math}
+
+
+def printed_source(function) -> tuple[str, dict[str, str]]:
+    """The source sympy's lambdify printed for ``function``, and the module each global name it reads is from.
+
+    Both the compiled-model cache (which stores the text) and the machine-code accounting check (which
+    compiles the same text with numba) need it. ValueError for a name from anywhere else.
+    """
+    import inspect
+
+    names = {}
+    for name in function.__code__.co_names:
+        if name not in function.__globals__:
+            continue  # an attribute name, or a builtin
+        value = function.__globals__[name]
+        module = next((m for m, space in FUNCTION_MODULES.items() if getattr(space, name, None) is value), None)
+        if module is None:
+            if getattr(builtins, name, None) is value:
+                continue
+            raise ValueError(f"the printed function reads {name!r}, which is not from numpy, math or functools")
+        names[name] = module
+    return inspect.getsource(function), names
+
+
+def load_printed(source: str, names: dict[str, str]) -> dict:
+    """The namespace of ``source`` (text that ``printed_source`` returned), run with the names it reads.
+
+    The text is registered with ``linecache`` under a name of its own, as lambdify does, so that
+    ``printed_source`` works again on the loaded function and a traceback shows its lines.
+    """
+    filename = f"<drypowder printed {hashlib.sha256(source.encode()).hexdigest()[:16]}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {name: getattr(FUNCTION_MODULES[module], name) for name, module in names.items()}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own printed code (see drypowder.cache)
+    return namespace

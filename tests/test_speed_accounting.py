@@ -1,18 +1,23 @@
 """The faster accounting check gives the same numbers and the same report as the plain computation.
 
 ``add_up`` multiplies sparse matrices (no BLAS threads), ``check`` works a slice of batch members at a time
-(bounded memory) and, once numba is loaded, scans the sums in one compiled pass; ``ExpressionEvaluator``
-skips constant cells. None of it may change a verdict, a worst cell, a failure or its history.
+(bounded memory) and, once numba is loaded, runs in machine code as a register program
+(``drypowder.machine_check``); ``ExpressionEvaluator`` skips constant cells. None of it may change a
+verdict, a worst cell, a failure or its history: the machine-code check must agree to the bit.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+import scipy.sparse
 import sympy
 
 import drypowder
 from drypowder import accounting as accounting_module
+from drypowder import machine_check
 from drypowder.evaluate import ExpressionEvaluator
 from drypowder.shipped import shipped_models
 from drypowder.solve import SolverOptions, simulate
@@ -108,22 +113,115 @@ def test_the_report_does_not_depend_on_the_slicing(name):
         assert sliced.message() == whole.message()
 
 
-@pytest.mark.parametrize("name", ["sim", "lp", "bmw", "drypowder"])
-def test_the_compiled_scan_reports_what_numpy_reports(name, monkeypatch):
-    pytest.importorskip("numba")
-    accounting, values, params = _corrupted(name)
-    skip = np.zeros(values.shape[2], dtype=bool)
-    skip[[2, 3]] = True  # a sweep's draws that could not be solved: not checked
-    reports = {}
+def _both_ways(accounting, monkeypatch, *arguments, **keywords):
+    """The report of the machine-code check and of the numpy check, on the same values."""
+    reports = []
     for compiled in (True, False):
         monkeypatch.setattr(accounting_module, "COMPILED", compiled)
-        assert (accounting_module._compiled_scan() is not None) == compiled
-        reports[compiled] = [accounting.check(values, params), accounting.check(values, params, skip=skip)]
-        reports[compiled].append(accounting.check(values[:, :, 0], params[..., 0]))  # one run
-    for fast, plain in zip(reports[True], reports[False]):
-        assert _report_fields(fast) == _report_fields(plain)
-        assert fast.max_relative_imbalance == plain.max_relative_imbalance
-    assert {f.member for f in reports[True][1].failures} <= {5, 6}  # the skipped member 2 is not reported
+        reports.append(accounting.check(*arguments, **keywords))
+    return reports
+
+
+@pytest.mark.parametrize("name", WITH_MATRICES)
+def test_the_machine_check_reports_what_numpy_reports(name, monkeypatch):
+    pytest.importorskip("numba")
+    model = drypowder.load(name)
+    values, params = _batch(model, 20, 7)
+    skip = np.zeros(values.shape[2], dtype=bool)
+    skip[[2, 3]] = True  # a sweep's draws that could not be solved: not checked
+    accounting = model.accounting
+    assert machine_check.program(accounting) is not None, "every shipped model's cells run as a register program"
+    found = machine_check.check(accounting, values, params, 1e-9, 1e-12)
+    assert found is not None and found[0] < 1e-12
+    cases = [((values, params), {}), ((values, params), {"skip": skip}), ((values[:, :, 0], params[..., 0]), {})]
+    for block_bytes in (machine_check.BLOCK_BYTES, 1):  # 1: blocks of 64 columns, so lags cross blocks
+        monkeypatch.setattr(machine_check, "BLOCK_BYTES", block_bytes)
+        for arguments, keywords in cases:
+            fast, plain = _both_ways(accounting, monkeypatch, *arguments, **keywords)
+            assert fast.max_relative_imbalance == plain.max_relative_imbalance
+            assert _report_fields(fast) == _report_fields(plain)
+
+
+def test_the_machine_check_over_many_blocks_and_member_slices(monkeypatch):
+    """100 members in slices of 64, 41 periods in blocks of one period: every lag crosses a block."""
+    pytest.importorskip("numba")
+    model = drypowder.load("pc")
+    values, params = _batch(model, 40, 100)
+    monkeypatch.setattr(machine_check, "BLOCK_BYTES", 1)
+    fast, plain = _both_ways(model.accounting, monkeypatch, values, params)
+    assert fast.max_relative_imbalance == plain.max_relative_imbalance > 0
+    assert _report_fields(fast) == _report_fields(plain)
+
+
+@pytest.mark.parametrize("name", ["sim", "lp", "bmw", "drypowder"])
+def test_a_failure_found_in_machine_code_is_explained_by_the_numpy_check(name, monkeypatch):
+    pytest.importorskip("numba")
+    accounting, values, params = _corrupted(name)
+    assert machine_check.check(accounting, values, params, 1e-9, 1e-12) is None  # it failed: no verdict there
+    skip = np.zeros(values.shape[2], dtype=bool)
+    skip[[2, 3]] = True
+    fast, plain = _both_ways(accounting, monkeypatch, values, params)
+    assert fast.failures and _report_fields(fast) == _report_fields(plain)
+    assert fast.message() == plain.message()
+    fast, plain = _both_ways(accounting, monkeypatch, values, params, skip=skip)
+    assert _report_fields(fast) == _report_fields(plain)
+    assert {f.member for f in fast.failures} <= {5, 6}  # the skipped member 2 is not reported
+
+
+def _accounting_of(expressions, checks, series, parameters):
+    """A stand-in accounting of these cells, whose check i adds up the cells ``checks[i]``."""
+    sizes = [sympy.Add(*map(sympy.Abs, sympy.Add.make_args(sympy.expand(e)))) for e in expressions]
+    weights = np.zeros((len(checks), len(expressions)))
+    for i, cells in enumerate(checks):
+        weights[i, cells] = 1.0
+    return SimpleNamespace(
+        evaluate_all=ExpressionEvaluator(expressions + sizes, series, parameters),
+        cell_count=len(expressions),
+        _now_sparse=scipy.sparse.csr_matrix(weights),
+        _before_sparse=scipy.sparse.csr_matrix((len(checks), 0)),
+        _lagged=np.array([], dtype=int),
+        sums=[SimpleNamespace(first_period=0)] * len(checks),
+    )
+
+
+def test_the_register_program_computes_what_numpy_computes_to_the_bit():
+    """Check i adds cell i, a formula, to cell n + i, minus a series that holds numpy's value of cell i. Every
+    sum is exactly 0 only if the program computes every column of every formula to the last bit; one bit
+    changed in one column is found there."""
+    pytest.importorskip("numba")
+    x, y, a = sympy.symbols("x y a")
+    y1 = sympy.Symbol("y(-1)")
+    forms = [
+        x**2 + y / 3,
+        sympy.sqrt(sympy.Abs(x)) * a,
+        x**3 - 2 * y1,
+        1 / x - y1 / (x + y),
+        (x + y) ** -1 + x**0.5,
+        a**x - sympy.Rational(1, 7) * y,
+        -(x * y * a) + 0.1 * x - y1,
+    ]
+    n = len(forms)
+    names = ["x", "y"] + [f"z{i}" for i in range(n)]
+    cells = forms + [-sympy.Symbol(f"z{i}") for i in range(n)]
+    accounting = _accounting_of(cells, [[i, n + i] for i in range(n)], names, ["a"])
+    rng = np.random.default_rng(1)
+    values = np.zeros((30, len(names), 5))  # [period, series, member]
+    values[:, :2] = rng.uniform(0.5, 3.0, (30, 2, 5))
+    params = rng.uniform(0.5, 2.0, (1, 5))
+    values[:, 2:] = accounting.evaluate_all(values, params)[:n].transpose(1, 0, 2)  # numpy's value of each form
+    largest, worst_value, *_ = machine_check.check(accounting, values, params, 1e-9, 1e-12)
+    assert largest == 0.0 and worst_value.tolist() == [0.0] * n
+    values[17, 2 + 4, 3] = np.nextafter(values[17, 2 + 4, 3], np.inf)
+    largest, worst_value, worst_at, worst_total, _ = machine_check.check(accounting, values, params, 1e-9, 1e-12)
+    assert 0 < largest < 1e-15 and np.flatnonzero(worst_value).tolist() == [4]
+    assert divmod(int(worst_at[4]), 5) == (17, 3) and worst_total[4] != 0
+
+
+def test_cells_the_program_cannot_express_stay_on_the_numpy_check():
+    x = sympy.Symbol("x")
+    accounting = _accounting_of([sympy.exp(x) - x], [[0]], ["x"], [])
+    assert machine_check.program(accounting) is None
+    assert machine_check.check(accounting, np.ones((3, 1, 1)), np.ones((0, 1)), 1e-9, 1e-12) is None
 
 
 def test_a_single_run_labels_its_own_array():
