@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:  # e.g. 'drypowder run sim | head'
         return 0
+    except OSError as exc:  # a file that cannot be read or written: --json, --plots, --output ...
+        text = f"cannot use {exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        print(f"error: {text}", file=sys.stderr)
+        print("  check the path and its permissions (exit code 2)", file=sys.stderr)
+        return 2
 
 
 def _report(exc: DrypowderError) -> None:

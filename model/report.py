@@ -153,6 +153,7 @@ class Report:
 
     def write_json(self, path: str | Path) -> Path:
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)  # as --plots makes its folder
         path.write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
         return path
 

@@ -125,3 +125,13 @@ def test_a_plain_run_never_imports_pandas_or_matplotlib(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert done.stdout.splitlines()[-1] == "[]"
     assert "3       55.9399" in done.stdout  # the table is still printed, as pandas would lay it out
+
+
+def test_a_file_that_cannot_be_written_exits_2_with_the_path(cli, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    code, _, err = cli("run", "sim", "--periods", "5", "--csv", blocker / "sim.csv")
+    assert code == 2
+    first, advice = err.splitlines()[:2]
+    assert first.startswith("error: ") and str(blocker) in first  # pandas: "Cannot save file into a ... directory"
+    assert advice == "  check the path and its permissions (exit code 2)"

@@ -48,8 +48,10 @@ def direct_run(model, extra=()):
     return results
 
 
-def test_the_json_has_every_key_the_issue_names(report):
-    summary = json.loads(json.dumps(report.summary()))
+def test_the_json_has_every_key_the_issue_names(report, tmp_path):
+    written = report.write_json(tmp_path / "new folder" / "report.json")  # its folder is made, as --plots does
+    summary = json.loads(written.read_text())
+    assert summary == json.loads(json.dumps(report.summary()))
     assert KEYS <= set(summary)
     assert {"baseline", "hawkish", "plumbing"} <= set(summary["switch_periods"])  # plumbing: all three levers
     assert {"plumbing_bills", "plumbing_tga", "plumbing_rmp"} <= set(summary["switch_periods"])  # each alone
