@@ -350,6 +350,9 @@ def run(state, params, pad, first, last, tol, atol, maxiter, status, out):
 """
         + ("\n".join(body) if body else "            pass")
         + """
+    if state.shape[0] == 1:  # one run: a plain copy
+        out[: last + 1, :, 0] = state[0, pad : pad + last + 1, :]
+        return
     for k0 in range(0, state.shape[0], 32):  # into out[period, series, member], 32 members at a time
         for t in range(last + 1):
             for j in range(out.shape[1]):
