@@ -71,3 +71,38 @@ def test_a_division_by_zero_in_machine_code_is_reported_like_the_numpy_path(writ
     path = write_model("K = K(-1) - 1\nY = 1/K", initial="K = 2")
     with pytest.raises(drypowder.NonFiniteError, match=r"^period 2: the equation for Y .* gives inf"):
         drypowder.load(path).run(periods=5, backend="numba")
+
+
+def _sparse_solvers(size, rows, cols):
+    """The kernel's sparse LU both ways, compiled here: straight-line code and the plan run as data."""
+    pytest.importorskip("numba")
+    from drypowder import jit
+
+    header = jit._HEADER.replace("{backward_error!r}", repr(jit.BACKWARD_ERROR))
+    source = header + jit._sparse_solver(0, size, rows, cols)
+    namespace = {}
+    exec(compile(source.replace("cache=True", "cache=False"), "<kernel header>", "exec"), namespace)  # noqa: S102
+    plan = [np.array(values, dtype=np.int64) for values in jit.sparse_plan(size, rows, cols)]
+    spare = np.empty(len(plan[-1]) + size)
+
+    def as_data(a, v):
+        return namespace["sparse_solve"](a, v, *plan, spare, jit.BACKWARD_ERROR)
+
+    return namespace["sparse_solve_0"], as_data
+
+
+def test_the_sparse_lu_solves_what_numpy_solves_and_hands_back_what_needs_row_exchanges():
+    rng = np.random.default_rng(3)
+    size = 12
+    rows, cols = np.nonzero((rng.random((size, size)) < 0.25) & ~np.eye(size, dtype=bool))
+    a = np.eye(size)
+    a[rows, cols] = rng.uniform(-0.4, 0.4, len(rows))  # I - dg/dx of a well-behaved block
+    v = rng.standard_normal(size)
+    expected = np.linalg.solve(a, v)
+    for solve in _sparse_solvers(size, rows, cols):
+        matrix, x = a.copy(), v.copy()
+        assert solve(matrix, x)
+        assert np.max(np.abs(x - expected)) < 1e-13
+    swapped = np.array([[0.0, 1.0], [1.0, 1.0]])  # a zero pivot: only row exchanges solve it
+    for solve in _sparse_solvers(2, np.array([0, 1]), np.array([1, 0])):
+        assert not solve(swapped.copy(), np.ones(2))
