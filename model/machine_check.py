@@ -175,12 +175,9 @@ class Program:
         count = 0
         code = []
         for position, (opcode, destination, a, b) in enumerate(self.code):
-            a_, b_ = a, b
-            operands = _operands(opcode, a, b)
-            if a in operands:
-                a_ = physical[a]
-            if b in operands and opcode not in (LOAD_SERIES,):
-                b_ = physical[b]
+            operands = _operands(opcode, a, b)  # loads and constants keep a and b: indices, not registers
+            a_ = physical[a] if len(operands) >= 1 else a
+            b_ = physical[b] if len(operands) == 2 else b
             for operand in set(operands):  # freed before the destination is chosen: x = x + y may reuse x
                 if last.get(operand) == position and operand not in pinned:
                     free.append(physical[operand])
