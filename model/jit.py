@@ -250,8 +250,8 @@ def sparse_plan(size: int, rows, cols) -> tuple[list[int], ...]:
     step); following the pattern and its fill-in it touches only the nonzeros (about 600). Step p
     eliminates variable ``order[p]`` from the rows ``below`` it, over the columns ``right`` of it (both
     in elimination order); the rows' own entries (row pointers and columns) are what the answer is
-    checked against. The plan is data, not code: written out as straight-line code, DRYPOWDER's took numba
-    45 s more to compile.
+    checked against. A small plan is written out as code (``_sparse_solver``); a large one stays data,
+    because written out, DRYPOWDER's took numba 45 s more to compile.
     """
     order, pattern = pivot_order(size, rows, cols)
     below_ptr, below, right_ptr, right = [0], [], [0], []
@@ -267,31 +267,29 @@ def sparse_plan(size: int, rows, cols) -> tuple[list[int], ...]:
     return order, below_ptr, below, right_ptr, right, row_ptr, row_cols
 
 
-def _sparse_solver(b: int, size: int, rows, cols) -> str:
-    """``sparse_solve_b(a, v)``: solve a x = v in place for the block's pattern, as straight-line code.
+def _sparse_solver(b: int, plan) -> str:
+    """``sparse_solve_b(a, v)``: ``sparse_solve`` on ``plan`` (``sparse_plan``'s lists), as straight-line code.
 
-    The same arithmetic as the kernel's ``sparse_solve`` on ``sparse_plan``, in the same order, for a
-    small block (``STRAIGHT_LINE``): there it is a third faster (SIM: 81 against 117 us for 500 periods),
-    while its compile, which grows with the plan, stays short.
+    The same arithmetic in the same order, for a small block (``STRAIGHT_LINE``): there it is a third
+    faster (SIM: 81 against 117 us for 500 periods), while its compile, which grows with the plan, stays
+    short.
     """
-    order, pattern = pivot_order(size, rows, cols)
-    original = sorted({(i, i) for i in range(size)} | {(int(i), int(j)) for i, j in zip(rows, cols)})
-    position = {k: n for n, k in enumerate(order)}
+    order, below_ptr, below, right_ptr, right, row_ptr, row_cols = plan
+    size = len(order)
+    original = [(i, row_cols[n]) for i in range(size) for n in range(row_ptr[i], row_ptr[i + 1])]
     lines = [f"    o{i}_{j} = a[{i}, {j}]" for i, j in original]
     lines += [f"    w{i} = v[{i}]" for i in range(size)]
-    for n, k in enumerate(order):
-        below = sorted((i for i in order[n + 1 :] if (i, k) in pattern), key=position.get)
-        right = sorted((j for j in order[n + 1 :] if (k, j) in pattern), key=position.get)
-        for i in below:
+    for p, k in enumerate(order):
+        for i in below[below_ptr[p] : below_ptr[p + 1]]:
             lines.append(f"    f = a[{i}, {k}] / a[{k}, {k}]")
-            lines.extend(f"    a[{i}, {j}] -= f * a[{k}, {j}]" for j in right)
+            lines.extend(f"    a[{i}, {j}] -= f * a[{k}, {j}]" for j in right[right_ptr[p] : right_ptr[p + 1]])
             lines.append(f"    v[{i}] -= f * v[{k}]")
-    for n in range(len(order) - 1, -1, -1):
-        k = order[n]
-        terms = "".join(f" - a[{k}, {j}] * v[{j}]" for j in order[n + 1 :] if (k, j) in pattern)
+    for p in range(size - 1, -1, -1):
+        k = order[p]
+        terms = "".join(f" - a[{k}, {j}] * v[{j}]" for j in right[right_ptr[p] : right_ptr[p + 1]])
         lines.append(f"    v[{k}] = (v[{k}]{terms}) / a[{k}, {k}]")
     for i in range(size):  # the backward error of row i, from the entries as they came in
-        columns = [j for r, j in original if r == i]
+        columns = row_cols[row_ptr[i] : row_ptr[i + 1]]
         lines.append(f"    r = w{i}" + "".join(f" - o{i}_{j} * v[{j}]" for j in columns))
         lines.append(f"    z = abs(w{i})" + "".join(f" + abs(o{i}_{j} * v[{j}])" for j in columns))
         lines.append(f"    if not abs(r) <= {BACKWARD_ERROR!r} * z:")
@@ -299,7 +297,7 @@ def _sparse_solver(b: int, size: int, rows, cols) -> str:
     lines.append("    return True")
     return (
         f"\n\n@njit(cache=True, error_model='numpy')\ndef sparse_solve_{b}(a, v):\n"
-        f'    """The sparse LU of block {b}: {len(pattern)} nonzeros with the fill-in (see drypowder.jit)."""\n'
+        f'    """The sparse LU of block {b}, written out (see drypowder.jit.sparse_plan)."""\n'
         + "\n".join(lines)
         + "\n"
     )
@@ -380,7 +378,7 @@ def kernel_source(model: CompiledModel) -> str:
         straight = updates + len(plan[-1]) <= STRAIGHT_LINE
         plan_names = ", ".join(f"{name}_{b}" for name in _PLAN_NAMES)
         if straight:
-            parts.append(_sparse_solver(b, m, block.jacobian_rows, block.jacobian_cols))
+            parts.append(_sparse_solver(b, plan))
         rhs = [f"    out[{i}] = {printer.doprint(e)}" for i, e in enumerate(expressions)]
         jac = ["    jac[:, :] = 0.0"] + [f"    jac[{i}, {i}] = 1.0" for i in range(m)]
         for i, j, entry in zip(block.jacobian_rows, block.jacobian_cols, entries):

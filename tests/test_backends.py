@@ -79,7 +79,7 @@ def _sparse_solvers(size, rows, cols):
     from drypowder import jit
 
     header = jit._HEADER.replace("{backward_error!r}", repr(jit.BACKWARD_ERROR))
-    source = header + jit._sparse_solver(0, size, rows, cols)
+    source = header + jit._sparse_solver(0, jit.sparse_plan(size, rows, cols))
     namespace = {}
     exec(compile(source.replace("cache=True", "cache=False"), "<kernel header>", "exec"), namespace)  # noqa: S102
     plan = [np.array(values, dtype=np.int64) for values in jit.sparse_plan(size, rows, cols)]
