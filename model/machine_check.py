@@ -68,20 +68,22 @@ class Program:
         count = accounting.cell_count
         now, earlier = accounting._now_sparse, accounting._before_sparse
         lagged = [int(cell) for cell in accounting._lagged]
+        read = {  # the registers each sum reads, before allocation
+            "now_cells": [register(int(c)) for c in now.indices],
+            "now_sizes": [register(count + int(c)) for c in now.indices],
+            "lag_cells": [register(c) for c in lagged],
+            "lag_sizes": [register(count + c) for c in lagged],
+        }
+        self.code_array, self.registers, physical = self._allocate(set(slot.values()))
+        self.constants_array = np.array(self.constants + [0.0], dtype=float)
+        for name, registers in read.items():
+            setattr(self, name, np.array([physical[r] for r in registers], dtype=np.int64))
         self.now_indptr = now.indptr.astype(np.int64)
-        self.now_cells = np.array([register(int(c)) for c in now.indices], dtype=np.int64)
-        self.now_sizes = np.array([register(count + int(c)) for c in now.indices], dtype=np.int64)
         self.now_weights = now.data.astype(float)
         self.lag_indptr = earlier.indptr.astype(np.int64)
         self.lag_slots = earlier.indices.astype(np.int64)  # index into the lagged cells
         self.lag_weights = earlier.data.astype(float)
-        self.lag_cells = np.array([register(c) for c in lagged], dtype=np.int64)
-        self.lag_sizes = np.array([register(count + c) for c in lagged], dtype=np.int64)
         self.first = np.array([check.first_period for check in accounting.sums], dtype=np.int64)
-        pinned = set(slot.values())
-        self.code_array, self.registers = self._allocate(pinned)
-        self.constants_array = np.array(self.constants + [0.0], dtype=float)
-        self._remap()
 
     # --- from the printed source to register code --------------------------------------------------
 
@@ -164,8 +166,10 @@ class Program:
 
     # --- registers ------------------------------------------------------------------------------------
 
-    def _allocate(self, pinned: set[int]) -> tuple[np.ndarray, int]:
-        """Reuse a register once its value is read for the last time (the cells' registers are kept)."""
+    def _allocate(self, pinned: set[int]) -> tuple[np.ndarray, int, dict[int, int]]:
+        """Reuse a register once its value is read for the last time (the cells' registers are kept).
+
+        Returns the code on the reused registers, how many there are, and where each first one went."""
         last = {}
         for position, (opcode, _, a, b) in enumerate(self.code):
             for operand in _operands(opcode, a, b):
@@ -186,12 +190,7 @@ class Program:
             else:
                 physical[destination], count = count, count + 1
             code.append((opcode, physical[destination], a_, b_))
-        self._physical = physical
-        return np.array(code, dtype=np.int64).reshape(-1, 4), max(count, 1)
-
-    def _remap(self) -> None:
-        for name in ("now_cells", "now_sizes", "lag_cells", "lag_sizes"):
-            setattr(self, name, np.array([self._physical[r] for r in getattr(self, name)], dtype=np.int64))
+        return np.array(code, dtype=np.int64).reshape(-1, 4), max(count, 1), physical
 
 
 def _operands(opcode: int, a: int, b: int) -> tuple[int, ...]:
