@@ -80,7 +80,7 @@ STEPS = [
     "plan (inputs at 0, 1, 3; spec pickled)",
     "chunk inputs",
     "solve (simulate)",
-    "  of which the numba kernel",
+    "  of which the numba kernel (wall time)",
     "accounting check",
     "xarray Dataset",
 ]
@@ -99,6 +99,8 @@ def breakdown(model, vary, draws: int, periods: int, backend: str, **options) ->
     timers.wrap(sweep, "_dataset", STEPS[6])
     original_kernel = jit.kernel
 
+    spans = []  # (start, end) of each call of the machine code; threads run theirs at the same time
+
     def kernel(compiled):  # time the machine code itself, apart from the packing around it
         run = original_kernel(compiled)
 
@@ -107,7 +109,7 @@ def breakdown(model, vary, draws: int, periods: int, backend: str, **options) ->
             try:
                 return run(*args)
             finally:
-                timers.seconds[STEPS[4]] += time.perf_counter() - start
+                spans.append((start, time.perf_counter()))
 
         return timed_run
 
@@ -121,8 +123,19 @@ def breakdown(model, vary, draws: int, periods: int, backend: str, **options) ->
         jit.kernel = original_kernel
         timers.restore()
     steps = dict(timers.seconds)
+    if spans:
+        steps[STEPS[4]] = wall_time(spans)
     steps["calls of simulate"] = timers.calls[STEPS[3]]
     return wall, cpu, steps, dataset
+
+
+def wall_time(spans: list[tuple[float, float]]) -> float:
+    """The time covered by at least one of the (start, end) spans: threads' overlapping calls count once."""
+    covered, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        covered += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    return covered
 
 
 def breakdown_table(wall: float, steps: dict, title: str) -> None:
@@ -299,6 +312,7 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=None, help="default: 100; drypowder: its experiment's")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--backends", default="numba,numpy")
+    parser.add_argument("--threads", type=int, default=None, help="numba's threads for the batch (default: every core)")
     parser.add_argument("--chunk", type=int, default=2000, help="drypowder: draws per chunk")
     parser.add_argument("--workers", type=int, default=2, help="drypowder: also on a Dask cluster of N workers")
     parser.add_argument("--no-pysolve", action="store_true", help="skip the ratio to one pysolve run")
@@ -324,16 +338,25 @@ def main() -> None:
         f"{args.periods} periods, one pass; varied: " + ", ".join(f"{v.name} in [{v.low:g}, {v.high:g}]" for v in vary)
     )
 
-    rows, parts, verdicts = [], {}, []
+    from drypowder.jit import available_cores, thread_count
+
+    used = thread_count(args.threads, args.draws, args.periods)
+    print(f"the numba batch runs on {used} thread(s) ({available_cores()} cores available); also on one, to compare")
+    variants = []  # (label, back end, threads)
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        variants.append((backend, backend, args.threads))
+        if backend == "numba" and used > 1:
+            variants.append(("numba, 1 thread", backend, 1))
+    rows, parts, verdicts = [], {}, []
+    for label, backend, threads in variants:
         model.run(args.periods, backend=backend)  # compile (numba) and warm up
-        run_sweep(model, vary, draws=min(args.draws, 100), periods=args.periods, backend=backend)
+        run_sweep(model, vary, draws=min(args.draws, 100), periods=args.periods, backend=backend, threads=threads)
         one, single, _ = bu.best_of(
             lambda b=backend: model.run(args.periods, backend=b), max(args.repeat, 5), min_total=0.3
         )
         batch, dataset, _ = bu.best_of(
-            lambda b=backend: run_sweep(
-                model, vary, draws=args.draws, periods=args.periods, chunk=args.draws, backend=b
+            lambda b=backend, n=threads: run_sweep(
+                model, vary, draws=args.draws, periods=args.periods, chunk=args.draws, backend=b, threads=n
             ),
             args.repeat,
             budget=60,
@@ -343,15 +366,16 @@ def main() -> None:
         check = twin.run(args.periods, backend=backend)
         same = max(bu.relative(dataset[n].isel(draw=0).to_numpy(), check[n].to_numpy()) for n in model.spec.endogenous)
         tracemalloc.start()
-        run_sweep(model, vary, draws=args.draws, periods=args.periods, chunk=args.draws, backend=backend)
+        options = {"chunk": args.draws, "backend": backend, "threads": threads}
+        run_sweep(model, vary, draws=args.draws, periods=args.periods, **options)
         _, traced = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        wall, _, steps, _ = breakdown(model, vary, args.draws, args.periods, backend)
-        parts[backend] = (wall, steps)
+        wall, _, steps, _ = breakdown(model, vary, args.draws, args.periods, backend, threads=threads)
+        parts[label] = (wall, steps)
         ratio = batch / one
         rows.append(
             [
-                backend,
+                label,
                 bu.seconds(one),
                 bu.seconds(batch),
                 f"{ratio:,.0f}x",
@@ -361,7 +385,7 @@ def main() -> None:
                 f"{same:.1e}",
             ]
         )
-        verdicts.append((backend, ratio, one, batch))
+        verdicts.append((label, ratio, one, batch))
 
     bu.table(
         [

@@ -248,10 +248,12 @@ class Accounting:
         parameters: np.ndarray,
         tolerance: float = TOLERANCE,
         skip: np.ndarray | None = None,
+        threads: int | None = None,
     ) -> AccountingReport:
         """Every identity in every period; values are ``[period, series]`` or ``[period, series, batch]``.
 
         ``skip``: a boolean mask of batch members left out (a sweep's draws that could not be solved).
+        ``threads``: how many threads share a batch in machine code (None: every core this process may use).
 
         Once numba is loaded (a run in machine code loads it), the check runs as a register program in
         machine code (``drypowder.machine_check``); if anything fails there, the numpy check below runs
@@ -266,7 +268,7 @@ class Accounting:
         if values.ndim == 2:
             values, parameters = values[:, :, None], parameters[..., None]
         if COMPILED and "numba" in sys.modules:
-            report = self._check_in_machine_code(values, parameters, tolerance, skip)
+            report = self._check_in_machine_code(values, parameters, tolerance, skip, threads)
             if report is not None:
                 return report
         members = values.shape[2]
@@ -281,12 +283,12 @@ class Accounting:
         failures = sorted((first[i] for i in kept if first[i] is not None), key=lambda i: (i.period, -i.relative))
         return AccountingReport([worst[i][3] for i in kept], tolerance, failures)
 
-    def _check_in_machine_code(self, values, parameters, tolerance, skip) -> AccountingReport | None:
+    def _check_in_machine_code(self, values, parameters, tolerance, skip, threads) -> AccountingReport | None:
         """``check`` in machine code; None if anything fails or the cells cannot run there (the numpy check then
         says what and where). The report's cell detail is built only when asked for."""
         from . import machine_check
 
-        found = machine_check.check(self, values, parameters, tolerance, ABSOLUTE_FLOOR, skip)
+        found = machine_check.check(self, values, parameters, tolerance, ABSOLUTE_FLOOR, skip, threads)
         if found is None:
             return None
         largest, _, worst_at, worst_total, worst_gross = found

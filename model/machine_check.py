@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import functools
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -220,25 +221,33 @@ def kernel():
     return njit(cache=True, nogil=True, error_model="numpy")(_kernel)
 
 
-def check(accounting, values, parameters, tolerance: float, floor: float, skip=None):
+def check(accounting, values, parameters, tolerance: float, floor: float, skip=None, threads: int | None = None):
     """Every identity of ``accounting`` over ``values[period, series, member]`` and ``parameters[parameter,
     member]`` (or ``[period, parameter, member]``).
 
     None if anything fails, or if the model's cells cannot be expressed as a register program: the
     numpy check then runs. Otherwise (the largest relative imbalance, and per identity: its worst relative
     imbalance, that column ``period * members + member``, its sum and its gross size).
+
+    A batch is shared among ``threads`` (None: every core; see ``jit.thread_count``), each taking a range
+    of members. Each identity's worst is then the largest of theirs, a tie going to the lowest column, as
+    within one range, so the answer does not depend on the threads.
     """
+    from .jit import thread_count
+
     plan = program(accounting)
     if plan is None:
         return None
     n = len(plan.first)
-    worst_value, worst_total, worst_gross = np.empty((3, n))
-    worst_at = np.empty(n, dtype=np.int64)
-    members = values.shape[2]
+    periods, members = values.shape[0], values.shape[2]
+    threads = thread_count(threads, members, periods)
+    worst_value, worst_total, worst_gross = np.empty((3, threads, n))
+    worst_at = np.empty((threads, n), dtype=np.int64)
+    largest = np.empty(threads)
     skipped = _NO_SKIP if skip is None and members == 1 else np.zeros(members, dtype=np.bool_)
     if skip is not None:
         skipped = np.ascontiguousarray(skip, dtype=np.bool_)
-    largest = kernel()(
+    arguments = (
         np.ascontiguousarray(values, dtype=float),
         np.ascontiguousarray(parameters[None] if parameters.ndim == 2 else parameters, dtype=float),
         skipped,
@@ -258,14 +267,25 @@ def check(accounting, values, parameters, tolerance: float, floor: float, skip=N
         float(tolerance),
         float(floor),
         max(64, min(4096, BLOCK_BYTES // (8 * (plan.registers + 6)))),  # columns per block
-        worst_value,
-        worst_at,
-        worst_total,
-        worst_gross,
     )
-    if largest < 0:
+    bounds = [members * i // threads for i in range(threads + 1)]
+
+    def part(i: int) -> None:
+        largest[i] = kernel()(
+            *arguments, bounds[i], bounds[i + 1], worst_value[i], worst_at[i], worst_total[i], worst_gross[i]
+        )
+
+    if threads == 1:
+        part(0)
+    else:
+        with ThreadPoolExecutor(threads, thread_name_prefix="drypowder-check") as pool:
+            list(pool.map(part, range(threads)))
+    if (largest < 0).any():
         return None
-    return largest, worst_value, worst_at, worst_total, worst_gross
+    # per identity, the thread with the largest worst; among equals, the lowest column
+    best = np.lexsort((worst_at, -worst_value), axis=0)[0]
+    pick = (best, np.arange(n))
+    return largest.max(), worst_value[pick], worst_at[pick], worst_total[pick], worst_gross[pick]
 
 
 _NO_SKIP = np.zeros(1, dtype=np.bool_)
@@ -273,8 +293,9 @@ _NO_SKIP = np.zeros(1, dtype=np.bool_)
 
 def _kernel(values, params, skip, code, constants, registers, now_indptr, now_cells, now_sizes, now_weights,
             lag_indptr, lag_slots, lag_weights, lag_cells, lag_sizes, first, tolerance, floor, block,
-            worst_value, worst_at, worst_total, worst_gross):  # fmt: skip
-    """Run the program and add every identity up, a block of columns at a time (see the module's docstring).
+            k_start, k_stop, worst_value, worst_at, worst_total, worst_gross):  # fmt: skip
+    """Run the program and add every identity up over members k_start..k_stop - 1, a block of columns at a
+    time (see the module's docstring).
 
     A block is a run of periods of a slice of members (column ``q = (t - t0) * width + k``); a lagged
     cell reads the column one period back, the carried last period of the block before, or, in
@@ -291,15 +312,15 @@ def _kernel(values, params, skip, code, constants, registers, now_indptr, now_ce
         worst_total[i] = 0.0
         worst_gross[i] = 0.0
     varying = params.shape[0] > 1
-    width = min(members, block)
+    width = min(k_stop - k_start, block)
     per_block = min(max(1, block // width), periods)
     # sized to the run, not to the block: a short run allocates little, so no fresh pages to fault in
     reg = np.empty((registers, per_block * width))
     carry = np.empty((2, max(lagged, 1), width))
     total, gross, lag_total, lag_gross, relative = np.empty((5, per_block * width))
     any_skip = skip.any()
-    for k0 in range(0, members, width):
-        w = min(width, members - k0)
+    for k0 in range(k_start, k_stop, width):
+        w = min(width, k_stop - k0)
         for t0 in range(0, periods, per_block):
             t1 = min(periods, t0 + per_block)
             n = (t1 - t0) * w

@@ -9,6 +9,7 @@ equation, relative to the size of its two sides, never on the size of the last s
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ class SolverOptions:
     absolute_tolerance: float = 1e-12
     max_iterations: int | None = None  # default: 50 for Newton, 200 for Broyden, 1000 for Gauss-Seidel
     backend: str = "auto"  # numba (compiled period loop, Newton only), numpy, or auto: numba when it pays
+    threads: int | None = None  # a batch's machine-code threads; None: every core this process may use
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -48,6 +50,10 @@ class SolverOptions:
             raise ModelError(f"the tolerance must be between 0 and 1, got {self.tolerance!r}")
         if self.max_iterations < 1:
             raise ModelError(f"max_iterations must be at least 1, got {self.max_iterations!r}")
+        if self.threads is not None:
+            if isinstance(self.threads, bool) or not isinstance(self.threads, numbers.Integral) or self.threads < 1:
+                raise ModelError(f"threads must be a whole number, at least 1 (None: every core), got {self.threads!r}")
+            object.__setattr__(self, "threads", int(self.threads))
 
 
 def uses_machine_code(model: CompiledModel, options: SolverOptions, work: int) -> bool:

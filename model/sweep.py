@@ -157,6 +157,7 @@ def run_sweep(
     backend: str | None = None,
     accounting_tolerance: float = TOLERANCE,
     on_failure: str = "raise",
+    threads: int | None = None,
 ) -> xr.Dataset:
     """Solve the model once per draw of the varied inputs; return an ``xarray.Dataset`` (draw x period).
 
@@ -187,6 +188,10 @@ def run_sweep(
     ``attrs["failed"]`` counts the failed draws and ``attrs["failures"]`` gives the first
     ``MAX_REASONS`` errors, each naming its draw and values as the default ``"raise"`` would; a
     ``RuntimeWarning`` says so too. Every other draw is solved and checked as usual.
+
+    ``threads``: in machine code, a chunk solved in this process is shared among this many threads
+    (None: every core the process may use; a small chunk stays on one). On Dask each task uses one
+    thread: the workers are the parallelism. The numbers do not depend on it.
     """
     vary = _check_vary(model, vary)
     periods = model.spec.experiment.periods if periods is None else periods
@@ -194,7 +199,9 @@ def run_sweep(
     shocks = list(model.spec.experiment.shocks) if shocks is None else list(shocks)
     chunk = _whole(chunk, "chunk", 1)
     solver = {} if backend is None else {"backend": backend}  # None: the solver's default
-    options = model.solver_options(method=method, tolerance=tolerance, max_iterations=max_iterations, **solver)
+    options = model.solver_options(
+        method=method, tolerance=tolerance, max_iterations=max_iterations, threads=threads, **solver
+    )
     scheduler = _check_scheduler(scheduler)
     n_workers = _whole(n_workers, "n_workers", 1)
     if on_failure not in ON_FAILURE:
@@ -456,7 +463,7 @@ def _solve_chunk(model: Model, plan: _Plan, drawn: np.ndarray, offset: int) -> t
     if failed:
         skip = np.zeros(len(drawn), dtype=bool)
         skip[list(failed)] = True
-    report = model.accounting.check(values, params, plan.accounting_tolerance, skip=skip)
+    report = model.accounting.check(values, params, plan.accounting_tolerance, skip=skip, threads=plan.options.threads)
     if report.failures:
         first = report.failures[0]
         member = first.member
@@ -582,6 +589,7 @@ def _solve_on_dask(model, plan, matrix, spans, scheduler, n_workers: int, store)
     try:
         # hash=False: a fresh key per sweep. Two sweeps of the same plan would share a hashed key, and the
         # second one's scatter races with the first one's release of it ("lost dependencies").
+        plan = replace(plan, options=replace(plan.options, threads=1))  # the workers are the parallelism
         shared = client.scatter(plan, broadcast=True, hash=False)
         name = f"drypowder-sweep-{model.name}-{uuid.uuid4().hex[:8]}"  # unique: a shared scheduler caches by key
         futures = [

@@ -106,3 +106,62 @@ def test_the_sparse_lu_solves_what_numpy_solves_and_hands_back_what_needs_row_ex
     swapped = np.array([[0.0, 1.0], [1.0, 1.0]])  # a zero pivot: only row exchanges solve it
     for solve in _sparse_solvers(2, np.array([0, 1]), np.array([1, 0])):
         assert not solve(swapped.copy(), np.ones(2))
+
+
+def _pc_batch(model, members: int, periods: int):
+    params, exogenous, initial = model.inputs(periods, list(model.spec.experiment.shocks))
+    params = np.repeat(params, members, axis=1)
+    params[model.compiled.parameters.index("alpha1")] = np.linspace(0.55, 0.7, members)
+    return params, np.repeat(exogenous, members, axis=2), np.repeat(initial, members, axis=1)
+
+
+def test_threads_share_a_batch_and_change_no_number(monkeypatch):
+    from drypowder import jit
+    from drypowder.solve import SolverOptions, simulate
+
+    model = drypowder.load("pc")
+    arrays = _pc_batch(model, 37, 30)
+    monkeypatch.setattr(jit, "WORK_PER_THREAD", 1)  # so that a small batch is split too
+    one = simulate(model.compiled, *arrays, SolverOptions(backend="numba", threads=1))
+    for threads in (2, 3, 37, 64):  # 64: at most one thread per member
+        assert jit.thread_count(threads, 37, 30) == min(threads, 37)
+        np.testing.assert_array_equal(
+            simulate(model.compiled, *arrays, SolverOptions(backend="numba", threads=threads)), one
+        )
+    monkeypatch.setattr(jit, "WORK_PER_THREAD", 5_000)
+    assert jit.thread_count(8, 37, 30) == 1  # 1,110 member-periods: not worth a second thread
+    assert jit.thread_count(None, 1, 10_000) == 1  # a single run stays on this thread
+
+
+def test_a_failure_in_one_threads_members_is_named_like_the_numpy_path(monkeypatch):
+    from drypowder import jit
+    from drypowder.solve import SolverOptions, simulate
+
+    model = drypowder.load("sim")
+    params, exogenous, initial = model.inputs(5, list(model.spec.experiment.shocks))
+    params = np.repeat(params, 9, axis=1)
+    params[model.compiled.parameters.index("alpha1"), 7] = 1 / (1 - model.parameters["theta"])  # singular
+    monkeypatch.setattr(jit, "WORK_PER_THREAD", 1)
+    arrays = params, np.repeat(exogenous, 9, axis=2), np.repeat(initial, 9, axis=1)
+    options = SolverOptions(backend="numba", threads=3)
+    assert jit.simulate_compiled(model.compiled, *arrays, options) is None  # the third thread's members 6..8
+    params[model.compiled.parameters.index("alpha1"), 7] = 0.6
+    assert jit.simulate_compiled(model.compiled, *arrays, options) is not None
+    params[model.compiled.parameters.index("alpha1"), 7] = 1 / (1 - model.parameters["theta"])
+    with pytest.raises(drypowder.SingularBlockError, match=r"^period 1 \(batch member 7\): block 2"):
+        simulate(
+            model.compiled, params, np.repeat(exogenous, 9, axis=2), np.repeat(initial, 9, axis=1),
+            SolverOptions(backend="numba", threads=3),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_the_thread_count_is_checked(threads):
+    from drypowder.solve import SolverOptions
+
+    with pytest.raises(
+        drypowder.ModelError,
+        match=rf"^threads must be a whole number, at least 1 \(None: every core\), got {threads!r}$",
+    ):
+        SolverOptions(threads=threads)
+    assert SolverOptions(threads=np.int64(2)).threads == 2

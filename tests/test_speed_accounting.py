@@ -153,6 +153,31 @@ def test_the_machine_check_over_many_blocks_and_member_slices(monkeypatch):
     assert _report_fields(fast) == _report_fields(plain)
 
 
+def test_threads_sharing_the_machine_check_change_nothing(monkeypatch):
+    """Each thread takes a range of members; the worst of each identity, and a tie (many sums are exactly 0)
+    going to the lowest column, must come out as from one thread. A failure in any range is a failure."""
+    pytest.importorskip("numba")
+    from drypowder import jit
+
+    model = drypowder.load("pc")
+    values, params = _batch(model, 40, 23)
+    skip = np.zeros(23, dtype=bool)
+    skip[[0, 11]] = True
+    monkeypatch.setattr(jit, "WORK_PER_THREAD", 1)
+    monkeypatch.setattr(machine_check, "BLOCK_BYTES", 1)  # blocks of 64 columns: ranges of 1 or 2 periods
+    for keywords in ({}, {"skip": skip}):
+        one = machine_check.check(model.accounting, values, params, 1e-9, 1e-12, threads=1, **keywords)
+        assert one[0] > 0 and (one[1] == 0).any()  # some identities add up exactly: ties at 0
+        for threads in (2, 3, 23):
+            shared = machine_check.check(model.accounting, values, params, 1e-9, 1e-12, threads=threads, **keywords)
+            for mine, theirs in zip(shared, one):
+                np.testing.assert_array_equal(mine, theirs)
+    values[30, model.compiled.series.index("Hh"), 19] *= 1.001  # in the last thread's range only
+    assert machine_check.check(model.accounting, values, params, 1e-9, 1e-12, threads=3) is None
+    report = model.accounting.check(values, params, 1e-9, threads=3)  # explained by the numpy check
+    assert report.failures and report.failures[0].member == 19
+
+
 @pytest.mark.parametrize("name", ["sim", "lp", "bmw", "drypowder"])
 def test_a_failure_found_in_machine_code_is_explained_by_the_numpy_check(name, monkeypatch):
     pytest.importorskip("numba")

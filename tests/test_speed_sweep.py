@@ -65,3 +65,17 @@ def test_the_default_still_raises_and_the_option_is_checked(sim):
         run_sweep(sim, [Vary("theta", 0.2, 0.2), Vary("alpha1", 1.0, 1.25)], draws=16, grid=True, periods=3)
     with pytest.raises(ModelError, match=r"on_failure must be one of 'raise', 'keep', got 'skip'"):
         run_sweep(sim, [Vary("alpha1", 0.5, 0.6)], draws=2, periods=3, on_failure="skip")
+
+
+def test_threads_change_no_number_of_a_sweep(sim, monkeypatch):
+    from drypowder import jit
+
+    monkeypatch.setattr(jit, "WORK_PER_THREAD", 1)
+    vary = [Vary("alpha1", 0.55, 0.65), Vary("theta", 0.15, 0.25)]
+    one = run_sweep(sim, vary, draws=50, periods=PERIODS, backend="numba", threads=1)
+    three = run_sweep(sim, vary, draws=50, periods=PERIODS, backend="numba", threads=3)
+    assert three.attrs["max_relative_imbalance"] == one.attrs["max_relative_imbalance"]
+    for name in one.data_vars:
+        np.testing.assert_array_equal(three[name].to_numpy(), one[name].to_numpy())
+    with pytest.raises(ModelError, match=r"^threads must be a whole number, at least 1 \(None: every core\), got 0$"):
+        run_sweep(sim, vary, draws=2, periods=3, threads=0)
