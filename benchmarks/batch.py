@@ -24,7 +24,7 @@ model's 32 quarters (2019Q1, the initial state, and the experiment's 31 solved q
 on this 2-core machine, with peak memory under 2 GB. Six behavioural parameters are drawn uniformly
 within +-10% of their calibrated values (``FLAGSHIP``). The sweep runs with ``on_failure="keep"``: a draw
 that does not converge is named and left NaN, the others are kept. It runs once in this process (the
-numba back end, with the step timers above and the process's peak resident memory) and, with
+numba back end on every core's thread, with the step timers above and the process's peak resident memory) and, with
 ``--workers 2``, once on a Dask ``LocalCluster`` of 2 worker processes, timed with and without starting
 the cluster (cold workers: each compiles the model, or loads it from numba's cache, on its first chunk;
 the workers' peak memory is read from each worker), in chunks of draws / (4 x workers). The two results
@@ -95,6 +95,7 @@ def breakdown(model, vary, draws: int, periods: int, backend: str, **options) ->
     timers.wrap(sweep, "_plan", STEPS[1])
     timers.wrap(sweep, "_chunk_inputs", STEPS[2])
     timers.wrap(sweep, "simulate", STEPS[3])
+    timers.wrap(jit, "simulate_compiled_keeping", STEPS[3])  # on_failure="keep" calls the machine code itself
     timers.wrap(accounting.Accounting, "check", STEPS[5])
     timers.wrap(sweep, "_dataset", STEPS[6])
     original_kernel = jit.kernel
@@ -212,7 +213,10 @@ def flagship(args) -> None:
     failed = int(dataset.attrs["failed"])
     results["this process"] = dataset
     peak = bu.peak_rss_mb()
-    rows.append(["this process (1 core)", bu.seconds(wall), "-", bu.seconds(cpu), f"{peak:,.0f} MB", f"{failed}"])
+    from drypowder.jit import thread_count
+
+    here = f"this process ({thread_count(None, args.chunk, periods)} threads)"
+    rows.append([here, bu.seconds(wall), "-", bu.seconds(cpu), f"{peak:,.0f} MB", f"{failed}"])
     print(f"in this process: {bu.load_note()}")
     bu.table(
         ["where", "sweep", "with cluster start", "CPU of this process", "peak resident memory", "failed draws"],

@@ -146,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", metavar="FILE.nc", help="save the dataset (netCDF)")
     sweep.add_argument("--fan", metavar="PATH.png", help="save a fan chart of the first variable")
     sweep.add_argument("--scheduler", help="'local' for a Dask LocalCluster, or a Dask scheduler address")
+    sweep.add_argument(
+        "--threads", type=_positive_int, help="machine-code threads in this process (default: every core)"
+    )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.add_argument(
         "--keep-failures",
@@ -452,6 +455,7 @@ def _sweep_dataset(model: Model, vary: list, args):
         progress=not args.no_progress,
         scheduler=args.scheduler,
         on_failure="keep" if args.keep_failures else "raise",
+        threads=args.threads,
     )
 
 

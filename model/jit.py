@@ -367,8 +367,8 @@ def kernel_source(model: CompiledModel) -> str:
             body += [
                 f"            v = {printer.doprint(expressions[0])}",
                 "            if not math.isfinite(v):",
-                f"                status[0], status[1], status[2], status[3] = 1, t, {b}, k",
-                "                return",
+                "                failed[k] = 1",
+                "                break",
                 f"            s[r, {target}] = v",
             ]
             continue
@@ -411,20 +411,22 @@ def kernel_source(model: CompiledModel) -> str:
         body += [
             f"            code = solve_{b}(s, p, r, pt, tol, atol, maxiter, work, matrix, spare)",
             "            if code != 0:",
-            f"                status[0], status[1], status[2], status[3] = code, t, {b}, k",
-            "                return",
+            "                failed[k] = code",
+            "                break",
         ]
     largest = max([block.size for block in model.blocks] + [1])
     parts.append(
         f"""
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run(state, params, pad, first, last, tol, atol, maxiter, status, out, k_start, k_stop):
+def run(state, params, pad, first, last, tol, atol, maxiter, out, k_start, k_stop, failed, keep_going):
     \"\"\"Periods first..last of members k_start..k_stop - 1; state[k, pad + t, series], params[k, period or 0, p].
 
-    Then their periods 0..last go to out[period, series, member], a block of members at a time: numpy's
-    transpose of the whole batch ran across the memory and cost a SIM sweep of 10,000 draws 83 ms.
-    nogil: threads run disjoint ranges of members at the same time (drypowder.jit.simulate_compiled).
+    A member whose period fails gets the solver's code in failed[k] (1 non-finite, 2 no convergence,
+    3 singular) and stops there; then the run stops too, unless keep_going (a sweep that keeps its
+    failed draws). Their periods 0..last go to out[period, series, member], a block of members at a
+    time: numpy's transpose of the whole batch ran across the memory and cost a SIM sweep of 10,000 draws
+    83 ms. nogil: threads run disjoint ranges of members at the same time (drypowder.jit.simulate_compiled).
     \"\"\"
     work = np.empty((5, {largest}))  # Newton's vectors and matrix, allocated once for every block and period
     matrix = np.empty(({largest}, {largest}))
@@ -440,6 +442,8 @@ def run(state, params, pad, first, last, tol, atol, maxiter, status, out, k_star
 """
         + ("\n".join(body) if body else "            pass")
         + """
+        if failed[k] != 0 and not keep_going:
+            return
     if state.shape[0] == 1:  # one run: a plain copy
         out[: last + 1, :, 0] = state[0, pad : pad + last + 1, :]
         return
@@ -555,6 +559,24 @@ def _load(source: str):
 
 def simulate_compiled(model: CompiledModel, params, exogenous, initial, options) -> np.ndarray | None:
     """As ``solve.simulate`` with Newton, in machine code; None if a period failed (the caller re-solves)."""
+    solved = _run(model, params, exogenous, initial, options, keep_going=False)
+    if solved is None or solved[1].any():
+        return None
+    return solved[0]
+
+
+def simulate_compiled_keeping(model: CompiledModel, params, exogenous, initial, options):
+    """As ``simulate_compiled``, but a member whose period fails stops alone: (values, the failed members'
+    indices), their values left incomplete; None only if the machine code raised."""
+    solved = _run(model, params, exogenous, initial, options, keep_going=True)
+    if solved is None:
+        return None
+    return solved[0], np.flatnonzero(solved[1])
+
+
+def _run(model: CompiledModel, params, exogenous, initial, options, keep_going: bool):
+    """The kernel over the whole batch, shared among threads: (values[period, series, member], each member's
+    failure code, 0 if solved); None if it raised."""
     periods = exogenous.shape[0] - 1
     batch = exogenous.shape[2]
     pad = model.max_lag
@@ -568,14 +590,14 @@ def simulate_compiled(model: CompiledModel, params, exogenous, initial, options)
     else:
         packed = np.ascontiguousarray(params.transpose(2, 0, 1))
     out = np.empty((periods + 1, len(model.series), batch))
+    failed = np.zeros(batch, dtype=np.int64)
     run = kernel(model)
     threads = thread_count(options.threads, batch, periods)
-    status = np.zeros((threads, 4), dtype=np.int64)  # each thread's own: a failed period stops only its members
     bounds = [batch * i // threads for i in range(threads + 1)]
     arguments = (state, packed, pad, 1, periods, options.tolerance, options.absolute_tolerance, options.max_iterations)
 
-    def part(i: int) -> None:
-        run(*arguments, status[i], out, bounds[i], bounds[i + 1])
+    def part(i: int) -> None:  # a failed member stops only its own thread's range (unless keep_going)
+        run(*arguments, out, bounds[i], bounds[i + 1], failed, keep_going)
 
     try:
         if threads == 1:
@@ -585,9 +607,7 @@ def simulate_compiled(model: CompiledModel, params, exogenous, initial, options)
                 list(pool.map(part, range(threads)))
     except ArithmeticError:  # a guard: with numpy's error model a division by zero gives inf, not an exception
         return None
-    if status[:, 0].any():
-        return None
-    return out
+    return out, failed
 
 
 #: the fewest member-periods worth a thread of their own (SIM: about 2 ms of Newton; starting a thread

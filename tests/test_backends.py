@@ -145,8 +145,12 @@ def test_a_failure_in_one_threads_members_is_named_like_the_numpy_path(monkeypat
     arrays = params, np.repeat(exogenous, 9, axis=2), np.repeat(initial, 9, axis=1)
     options = SolverOptions(backend="numba", threads=3)
     assert jit.simulate_compiled(model.compiled, *arrays, options) is None  # the third thread's members 6..8
+    kept, stopped = jit.simulate_compiled_keeping(model.compiled, *arrays, options)  # member 7 stops alone
+    assert stopped.tolist() == [7]
     params[model.compiled.parameters.index("alpha1"), 7] = 0.6
-    assert jit.simulate_compiled(model.compiled, *arrays, options) is not None
+    solved = jit.simulate_compiled(model.compiled, *arrays, options)
+    others = np.arange(9) != 7
+    np.testing.assert_array_equal(kept[:, :, others], solved[:, :, others])
     params[model.compiled.parameters.index("alpha1"), 7] = 1 / (1 - model.parameters["theta"])
     with pytest.raises(drypowder.SingularBlockError, match=r"^period 1 \(batch member 7\): block 2"):
         simulate(

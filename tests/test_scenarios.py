@@ -277,7 +277,7 @@ def test_shipped_scenarios_run_by_name(cli, name):
     assert "before it the two runs are identical" in out
 
 
-def test_sweep_on_the_command_line(cli, tmp_path):
+def test_sweep_on_the_command_line(cli, tmp_path, capsys):
     import xarray as xr
 
     out_file = tmp_path / "sweep.nc"
@@ -292,6 +292,13 @@ def test_sweep_on_the_command_line(cli, tmp_path):
     assert float(abs(saved["Y"][k, -1] - single["Y"].iloc[-1])) < 1e-12 * single["Y"].iloc[-1]
     code, _, err = cli("sweep", "pc", "--vary", "alpha1=0.55")
     assert code == 2 and err.startswith("error: --vary expects NAME=LOW:HIGH")
+    arguments = ("sweep", "pc", "--vary", "alpha1=0.55:0.65", "--draws", "50", "--seed", "3", "--no-progress")
+    one = cli(*arguments, "--threads", "1")[1]
+    assert one == cli(*arguments, "--threads", "3")[1] and out.startswith(one.rstrip())
+    with pytest.raises(SystemExit) as stopped:  # argparse's own usage error
+        cli(*arguments, "--threads", "0")
+    assert stopped.value.code == 2
+    assert "argument --threads: expected a number >= 1, got 0" in capsys.readouterr().err
 
 
 def test_a_sweep_on_the_command_line_can_keep_going_past_failed_draws(cli, write_model):

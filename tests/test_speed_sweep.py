@@ -77,5 +77,9 @@ def test_threads_change_no_number_of_a_sweep(sim, monkeypatch):
     assert three.attrs["max_relative_imbalance"] == one.attrs["max_relative_imbalance"]
     for name in one.data_vars:
         np.testing.assert_array_equal(three[name].to_numpy(), one[name].to_numpy())
+    one, three = _grid(sim, "numba", 256, threads=1), _grid(sim, "numba", 256, threads=3)  # failed draws in each range
+    assert three.attrs["failures"] == one.attrs["failures"]
+    for name in one.data_vars:
+        np.testing.assert_array_equal(three[name].to_numpy(), one[name].to_numpy())
     with pytest.raises(ModelError, match=r"^threads must be a whole number, at least 1 \(None: every core\), got 0$"):
         run_sweep(sim, vary, draws=2, periods=3, threads=0)
