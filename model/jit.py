@@ -625,5 +625,7 @@ def available_cores() -> int:
 def thread_count(wanted: int | None, batch: int, periods: int) -> int:
     """Threads for a batch: ``wanted`` (None: every available core), but at most one per member and
     per ``WORK_PER_THREAD`` member-periods, so a single run or a small batch stays on this thread."""
-    wanted = available_cores() if wanted is None else wanted
-    return max(1, min(wanted, batch, batch * periods // WORK_PER_THREAD))
+    most = min(batch, batch * periods // WORK_PER_THREAD)
+    if most < 2:  # a single run: no need to ask the system for its cores
+        return 1
+    return max(1, min(available_cores() if wanted is None else wanted, most))

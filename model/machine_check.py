@@ -277,9 +277,9 @@ def check(accounting, values, parameters, tolerance: float, floor: float, skip=N
 
     if threads == 1:
         part(0)
-    else:
-        with ThreadPoolExecutor(threads, thread_name_prefix="drypowder-check") as pool:
-            list(pool.map(part, range(threads)))
+        return None if largest[0] < 0 else (largest[0], worst_value[0], worst_at[0], worst_total[0], worst_gross[0])
+    with ThreadPoolExecutor(threads, thread_name_prefix="drypowder-check") as pool:
+        list(pool.map(part, range(threads)))
     if (largest < 0).any():
         return None
     # per identity, the thread with the largest worst; among equals, the lowest column
