@@ -56,7 +56,7 @@ def test_the_generated_source_holds_no_model_text(write_model):
     path = write_model("Y = secret_name*X + 1\nX = 0.5*Y", parameters="secret_name = 0.5")
     source = kernel_source(drypowder.load(path).compiled)
     assert "secret_name" not in source
-    assert "p[pt, 0]" in source
+    assert "p[pt, 0, k]" in source
 
 
 def test_backend_choices_are_checked():
