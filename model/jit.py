@@ -28,6 +28,7 @@ import numpy as np
 from .cache import cache_folder
 from .compile import CompiledBlock, CompiledModel, block_expressions
 from .parse import split_symbol
+from .solve import starting_values
 
 # numba is a default dependency, but the engine keeps working without it. Importing it costs ~0.25 s
 # and its start-up in a process ~0.8 s more, so only look for it here: the generated kernel module
@@ -572,11 +573,7 @@ def _run(model: CompiledModel, params, exogenous, initial, options, keep_going: 
     periods = exogenous.shape[0] - 1
     batch = exogenous.shape[2]
     pad = model.max_lag
-    n_endogenous = model.n_endogenous
-    values = np.empty((periods + 1 + pad, len(model.series), batch))  # as solve.simulate lays it out
-    values[: pad + 1, :n_endogenous] = initial
-    values[:pad, n_endogenous:] = exogenous[0]
-    values[pad:, n_endogenous:] = exogenous
+    values = starting_values(model, exogenous, initial)  # as the numpy path lays it out
     packed = np.ascontiguousarray(params[None] if params.ndim == 2 else params, dtype=float)
     failed = np.zeros(batch, dtype=np.int64)
     run = kernel(model)

@@ -98,10 +98,7 @@ def simulate(
         # a period failed: solve again below, where the failure is diagnosed and explained
     varying = params.ndim == 3
     pad = model.max_lag
-    values = np.empty((periods + 1 + pad, len(model.series), batch))
-    values[: pad + 1, :n_endogenous] = initial
-    values[:pad, n_endogenous:] = exogenous[0]
-    values[pad:, n_endogenous:] = exogenous
+    values = starting_values(model, exogenous, initial)
     solver = _BlockSolver(options, batch)
     parameter_rows = None if varying else [params[block.parameter_index] for block in model.blocks]
     with np.errstate(all="ignore"):  # a NaN or infinity is reported by the solver, with its equation
@@ -114,6 +111,18 @@ def simulate(
                 inputs = values[row - block.input_lags, block.input_series]
                 solver.solve(block, values[row], inputs, p, period, number)
     return values[pad:]
+
+
+def starting_values(model: CompiledModel, exogenous: np.ndarray, initial: np.ndarray) -> np.ndarray:
+    """``values[max_lag + period, series, member]`` as the period loop starts, on either back end: the
+    initial state in period 0 and in the rows before it that lags read, the exogenous paths in every
+    period (before period 0: period 0's), the endogenous series of later periods still to be solved."""
+    pad, n_endogenous = model.max_lag, model.n_endogenous
+    values = np.empty((exogenous.shape[0] + pad, len(model.series), exogenous.shape[2]))
+    values[: pad + 1, :n_endogenous] = initial
+    values[:pad, n_endogenous:] = exogenous[0]
+    values[pad:, n_endogenous:] = exogenous
+    return values
 
 
 class _BlockSolver:
