@@ -232,7 +232,8 @@ def run_sweep(
         bar = tqdm(total=runs, unit="draw", desc=f"sweep {model.name}")
 
     def store(i: int, result: tuple[np.ndarray, float, dict[int, str]]) -> None:
-        """Copy chunk ``i``'s values into place as soon as it is solved (its own array is then freed)."""
+        """Put chunk ``i``'s values in place as soon as it is solved: copied (its own array is then freed),
+        or, for a sweep of one chunk keeping every series, the solver's array itself."""
         nonlocal data
         start, stop = spans[i]
         if data is None:
