@@ -99,10 +99,13 @@ def test_the_sparse_lu_solves_what_numpy_solves_and_hands_back_what_needs_row_ex
     a[rows, cols] = rng.uniform(-0.4, 0.4, len(rows))  # I - dg/dx of a well-behaved block
     v = rng.standard_normal(size)
     expected = np.linalg.solve(a, v)
+    answers = []
     for solve in _sparse_solvers(size, rows, cols):
         matrix, x = a.copy(), v.copy()
         assert solve(matrix, x)
         assert np.max(np.abs(x - expected)) < 1e-13
+        answers.append(x)
+    np.testing.assert_array_equal(answers[0], answers[1])  # the same arithmetic in the same order
     swapped = np.array([[0.0, 1.0], [1.0, 1.0]])  # a zero pivot: only row exchanges solve it
     for solve in _sparse_solvers(2, np.array([0, 1]), np.array([1, 0])):
         assert not solve(swapped.copy(), np.ones(2))
