@@ -475,7 +475,11 @@ def run(s, p, pad, first, last, tol, atol, maxiter, k_start, k_stop, failed, kee
 NUMPY_PER_BLOCK = 40e-6  # per block, period and batch member
 NUMPY_PER_SIMULTANEOUS_EQUATION = 30e-6  # per equation of a simultaneous block, period and member
 NUMBA_START_UP = 0.8  # numba's typing and target registries, once per process
-NUMBA_COMPILE = (1.0, 0.07, 0.3)  # fixed, per recursive equation, per equation of a simultaneous block
+NUMBA_COMPILE = (1.0, 0.11, 0.3)  # fixed, per recursive equation, per equation of a large simultaneous block
+#: per equation of a block of at most SMALL_BLOCK equations, whose sparse LU is usually written out as code
+#: (STRAIGHT_LINE; the size is the proxy, so the estimate needs no plan): numba compiles that more slowly,
+#: 0.4-0.9 s an equation measured (GROWTH's blocks of 17 and 5, SIM's 8, scaling.py's blocks of 10)
+NUMBA_COMPILE_SMALL_BLOCK, SMALL_BLOCK = 0.6, 20
 
 log = logging.getLogger("drypowder")
 
@@ -485,12 +489,19 @@ def estimated_costs(model: CompiledModel, work: int) -> tuple[float, float, floa
 
     ``work`` is periods x batch members.
     """
-    simultaneous = sum(block.size for block in model.blocks if block.block.simultaneous)
-    recursive = sum(1 for block in model.blocks if not block.block.simultaneous)
+    sizes = [block.size for block in model.blocks if block.block.simultaneous]
+    simultaneous, small = sum(sizes), sum(size for size in sizes if size <= SMALL_BLOCK)
+    recursive = len(model.blocks) - len(sizes)
     numpy_path = work * (NUMPY_PER_BLOCK * len(model.blocks) + NUMPY_PER_SIMULTANEOUS_EQUATION * simultaneous)
     start_up = 0.0 if "numba" in sys.modules else NUMBA_START_UP
     fixed, per_recursive, per_simultaneous = NUMBA_COMPILE
-    compile_cost = start_up + fixed + per_recursive * recursive + per_simultaneous * simultaneous
+    compile_cost = (
+        start_up
+        + fixed
+        + per_recursive * recursive
+        + per_simultaneous * (simultaneous - small)
+        + NUMBA_COMPILE_SMALL_BLOCK * small
+    )
     return numpy_path, start_up + 0.05, compile_cost
 
 
