@@ -607,19 +607,13 @@ def _run(model: CompiledModel, params, exogenous, initial, options, keep_going: 
     packed = np.ascontiguousarray(params[None] if params.ndim == 2 else params, dtype=float)
     failed = np.zeros(batch, dtype=np.int64)
     run = kernel(model)
-    threads = thread_count(options.threads, batch, periods)
-    bounds = [batch * i // threads for i in range(threads + 1)]
     arguments = (values, packed, pad, 1, periods, options.tolerance, options.absolute_tolerance, options.max_iterations)
 
-    def part(i: int) -> None:  # a failed member stops only its own thread's range (unless keep_going)
-        run(*arguments, bounds[i], bounds[i + 1], failed, keep_going)
+    def part(_: int, start: int, stop: int) -> None:  # a failed member stops only its own range (unless keep_going)
+        run(*arguments, start, stop, failed, keep_going)
 
     try:
-        if threads == 1:
-            part(0)
-        else:
-            with ThreadPoolExecutor(threads, thread_name_prefix="drypowder") as pool:
-                list(pool.map(part, range(threads)))
+        over_member_ranges(part, batch, thread_count(options.threads, batch, periods))
     except ArithmeticError:  # a guard: with numpy's error model a division by zero gives inf, not an exception
         return None
     return values[pad:], failed
@@ -628,6 +622,17 @@ def _run(model: CompiledModel, params, exogenous, initial, options, keep_going: 
 #: the fewest member-periods worth a thread of their own (SIM: about 2 ms of Newton; starting a thread
 #: and handing it its range costs about 0.1 ms)
 WORK_PER_THREAD = 5_000
+
+
+def over_member_ranges(task, members: int, threads: int) -> None:
+    """``task(i, start, stop)`` for ``threads`` disjoint, consecutive ranges of the members, each on a thread
+    of its own (one range: on this thread); an exception in a thread is raised here."""
+    bounds = [members * i // threads for i in range(threads + 1)]
+    if threads == 1:
+        task(0, 0, members)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="drypowder") as pool:
+        list(pool.map(lambda i: task(i, bounds[i], bounds[i + 1]), range(threads)))
 
 
 def available_cores() -> int:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import functools
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -233,7 +232,7 @@ def check(accounting, values, parameters, tolerance: float, floor: float, skip=N
     of members. Each identity's worst is then the largest of theirs, a tie going to the lowest column, as
     within one range, so the answer does not depend on the threads.
     """
-    from .jit import thread_count
+    from .jit import over_member_ranges, thread_count
 
     plan = program(accounting)
     if plan is None:
@@ -268,18 +267,13 @@ def check(accounting, values, parameters, tolerance: float, floor: float, skip=N
         float(floor),
         max(64, min(4096, BLOCK_BYTES // (8 * (plan.registers + 6)))),  # columns per block
     )
-    bounds = [members * i // threads for i in range(threads + 1)]
 
-    def part(i: int) -> None:
-        largest[i] = kernel()(
-            *arguments, bounds[i], bounds[i + 1], worst_value[i], worst_at[i], worst_total[i], worst_gross[i]
-        )
+    def part(i: int, start: int, stop: int) -> None:
+        largest[i] = kernel()(*arguments, start, stop, worst_value[i], worst_at[i], worst_total[i], worst_gross[i])
 
+    over_member_ranges(part, members, threads)
     if threads == 1:
-        part(0)
         return None if largest[0] < 0 else (largest[0], worst_value[0], worst_at[0], worst_total[0], worst_gross[0])
-    with ThreadPoolExecutor(threads, thread_name_prefix="drypowder-check") as pool:
-        list(pool.map(part, range(threads)))
     if (largest < 0).any():
         return None
     # per identity, the thread with the largest worst; among equals, the lowest column
