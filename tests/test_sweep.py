@@ -310,6 +310,14 @@ def test_a_dask_sweep_equals_the_local_sweep(pc, cluster):
     local = run_sweep(changed, vary, draws=4, periods=10, chunk=2)
     remote = run_sweep(changed, vary, draws=4, periods=10, chunk=2, scheduler=cluster.scheduler_address)
     np.testing.assert_allclose(remote["Y"], local["Y"], rtol=1e-12, atol=1e-12)
+    # the workers send back only the kept series: the same numbers, in the same places
+    local = run_sweep(pc, vary, draws=7, periods=12, chunk=3, variables=["V", "Y"], seed=5)
+    remote = run_sweep(
+        pc, vary, draws=7, periods=12, chunk=3, variables=["V", "Y"], seed=5, scheduler=cluster.scheduler_address
+    )
+    assert sorted(remote.data_vars) == sorted(local.data_vars) and "C" not in remote.data_vars
+    for name in ("V", "Y"):
+        np.testing.assert_array_equal(remote[name], local[name])
 
 
 def test_a_worker_failure_names_the_draw(sim, cluster):
