@@ -74,21 +74,27 @@ def test_a_division_by_zero_in_machine_code_is_reported_like_the_numpy_path(writ
 
 
 def _sparse_solvers(size, rows, cols):
-    """The kernel's sparse LU both ways, compiled here: straight-line code and the plan run as data."""
+    """The kernel's sparse LU both ways, compiled here: written out in local variables (as ``newton_b``
+    runs it) and the plan run as data (``sparse_solve``, for large blocks)."""
     pytest.importorskip("numba")
     from drypowder import jit
 
     header = jit._HEADER.replace("{backward_error!r}", repr(jit.BACKWARD_ERROR))
-    source = header + jit._sparse_solver(0, jit.sparse_plan(size, rows, cols))
+    plan = jit.sparse_plan(size, rows, cols)
+    lines = [f"a{i}_{j} = a[{i}, {j}]" for i, j in sorted(jit._entries_read(plan))]
+    lines += [f"v{i} = v[{i}]" for i in range(size)]
+    lines += jit._written_lu(plan, lambda i, j: f"a{i}_{j}", lambda i: f"v{i}")
+    lines += [f"v[{i}] = v{i}" for i in range(size)] + ["return ok"]
+    source = header + "\n@njit(error_model='numpy')\ndef written(a, v):\n" + "\n".join("    " + x for x in lines)
     namespace = {}
     exec(compile(source.replace("cache=True", "cache=False"), "<kernel header>", "exec"), namespace)  # noqa: S102
-    plan = [np.array(values, dtype=np.int64) for values in jit.sparse_plan(size, rows, cols)]
-    spare = np.empty(len(plan[-1]) + size)
+    arrays = [np.array(values, dtype=np.int64) for values in plan]
+    spare = np.empty(len(arrays[-1]) + size)
 
     def as_data(a, v):
-        return namespace["sparse_solve"](a, v, *plan, spare, jit.BACKWARD_ERROR)
+        return namespace["sparse_solve"](a, v, *arrays, spare, jit.BACKWARD_ERROR)
 
-    return namespace["sparse_solve_0"], as_data
+    return namespace["written"], as_data
 
 
 def test_the_sparse_lu_solves_what_numpy_solves_and_hands_back_what_needs_row_exchanges():
@@ -160,6 +166,48 @@ def test_a_failure_in_one_threads_members_is_named_like_the_numpy_path(monkeypat
             model.compiled, params, np.repeat(exogenous, 9, axis=2), np.repeat(initial, 9, axis=1),
             SolverOptions(backend="numba", threads=3),
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["sim", "pc"])
+def test_newton_written_out_gives_the_numbers_of_newton_on_arrays(name, monkeypatch):
+    # small blocks run newton_b (every number a local variable); with STRAIGHT_LINE = 0 every block runs
+    # solve_b (arrays and the LU as data), as large blocks do: the same numbers to the bit
+    from drypowder import jit
+    from drypowder.solve import SolverOptions, simulate
+
+    model = drypowder.load(name)
+    arrays = _pc_batch(model, 40, 60) if name == "pc" else None
+    if arrays is None:
+        params, exogenous, initial = model.inputs(60, list(model.spec.experiment.shocks))
+        params = np.repeat(params, 40, axis=1)
+        params[model.compiled.parameters.index("alpha1")] = np.linspace(0.5, 0.7, 40)
+        arrays = params, np.repeat(exogenous, 40, axis=2), np.repeat(initial, 40, axis=1)
+    options = SolverOptions(backend="numba", threads=1)
+    assert "def newton_" in jit.kernel_source(model.compiled)
+    written = simulate(model.compiled, *arrays, options)
+    monkeypatch.setattr(jit, "STRAIGHT_LINE", 0)
+    source = jit.kernel_source(model.compiled)
+    assert "def newton_" not in source and "def solve_" in source
+    np.testing.assert_array_equal(simulate(model.compiled, *arrays, options), written)
+
+
+def test_a_zero_pivot_in_a_written_out_block_takes_the_dense_lu(write_model):
+    # eliminating X first leaves Y's pivot at 1 - 1 = 0: the sparse LU's answer fails its check and the
+    # dense LU, with row exchanges, solves it in machine code (Y = -(1 + 2 + 3), X = Y + 1, Z = Y + 3)
+    from drypowder import jit
+    from drypowder.solve import SolverOptions
+
+    model = drypowder.load(write_model("X = Y + 1\nY = X + Z + 2\nZ = Y + 3"))
+    (block,) = model.compiled.blocks
+    size = block.size
+    written, as_data = _sparse_solvers(size, block.jacobian_rows, block.jacobian_cols)
+    jacobian = np.eye(size)
+    jacobian[block.jacobian_rows, block.jacobian_cols] = -1.0
+    assert not written(jacobian.copy(), np.ones(size)) and not as_data(jacobian.copy(), np.ones(size))
+    solved = jit.simulate_compiled(model.compiled, *model.inputs(3, []), SolverOptions(backend="numba"))
+    assert solved is not None  # not handed back to the numpy path
+    for name, value in {"X": -5.0, "Y": -6.0, "Z": -3.0}.items():
+        np.testing.assert_array_equal(solved[1:, model.compiled.series.index(name), 0], [value] * 3)
 
 
 @pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
