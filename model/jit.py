@@ -326,9 +326,11 @@ def _newton_in_registers(b: int, block: CompiledBlock, plan, expressions, entrie
     ``solve_b`` keeps its vectors and matrix in arrays and calls ``rhs_b``, ``jac_b`` and the LU; each
     value then goes through memory, and each member-period waits for it. Written out with one local
     variable per unknown and per nonzero, the compiler keeps them in registers: SIM's 10,000 draws x
-    100 periods ran 2.3x faster on one thread (213 -> 92 ms). The steps, their order and every
-    operation are ``solve_b``'s, so the numbers are the same to the bit (tested); only a Newton step
-    whose sparse LU fails its check writes the matrix out, for the dense LU with row exchanges.
+    100 periods ran 1.6-1.8x faster on one thread (213-248 -> 136-144 ms). Inlining it into the period
+    loop (numba's inline="always") would save a sixth more, but doubled GROWTH's compile (26 -> 49 s).
+    The steps, their order and every operation are ``solve_b``'s, so the numbers are the same to the
+    bit (tested); only a Newton step whose sparse LU fails its check writes the matrix out, for the
+    dense LU with row exchanges.
     ``at_x`` and ``at_trial`` print an expression with the unknowns as the locals x0, x1, ... and t0, t1, ...
     (the trial point); ``entries`` are the Jacobian's nonzeros, at ``block.jacobian_rows`` and ``_cols``.
     """
@@ -393,9 +395,8 @@ def _newton_in_registers(b: int, block: CompiledBlock, plan, expressions, entrie
     return (
         "\n\n@njit(cache=True, error_model='numpy')\n"
         f"def newton_{b}(s, p, r, pt, k, tol, atol, maxiter, work, matrix):\n"
-        f'    """Newton on block {b}, written out (drypowder.jit._newton_in_registers); codes as solve_{b}."""\n'
-        + "\n".join(lines)
-        + "\n"
+        f'    """Newton on block {b}, written out (drypowder.jit._newton_in_registers): 0 solved, 1 non-finite, '
+        '2 no convergence, 3 singular."""\n' + "\n".join(lines) + "\n"
     )
 
 

@@ -168,27 +168,40 @@ def test_a_failure_in_one_threads_members_is_named_like_the_numpy_path(monkeypat
         )  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["sim", "pc"])
-def test_newton_written_out_gives_the_numbers_of_newton_on_arrays(name, monkeypatch):
+@pytest.mark.parametrize("name", ["sim", "pc", "logs"])
+def test_newton_written_out_gives_the_numbers_of_newton_on_arrays(name, monkeypatch, write_model):
     # small blocks run newton_b (every number a local variable); with STRAIGHT_LINE = 0 every block runs
-    # solve_b (arrays and the LU as data), as large blocks do: the same numbers to the bit
+    # solve_b (arrays and the LU as data), as large blocks do: the same numbers to the bit. "logs": a
+    # nonlinear block solved in the logarithms of two of its variables (several Newton steps a period)
     from drypowder import jit
     from drypowder.solve import SolverOptions, simulate
 
-    model = drypowder.load(name)
-    arrays = _pc_batch(model, 40, 60) if name == "pc" else None
-    if arrays is None:
-        params, exogenous, initial = model.inputs(60, list(model.spec.experiment.shocks))
-        params = np.repeat(params, 40, axis=1)
-        params[model.compiled.parameters.index("alpha1")] = np.linspace(0.5, 0.7, 40)
-        arrays = params, np.repeat(exogenous, 40, axis=2), np.repeat(initial, 40, axis=1)
+    if name == "logs":
+        path = write_model(
+            "Y = C + G\nC = alpha1 * YD ** 0.9\nYD = Y * (1 - theta)",
+            parameters="alpha1 = 0.8\ntheta = 0.2",
+            exogenous="G = 20",
+            initial="Y = 50\nC = 30\nYD = 40",
+            extra='positive = ["Y", "C"]',
+        )
+        model = drypowder.load(path)
+        assert [b.positive.tolist() for b in model.compiled.blocks if b.block.simultaneous] == [[True, True, False]]
+    else:
+        model = drypowder.load(name)
+    params, exogenous, initial = model.inputs(60, list(model.spec.experiment.shocks) if model.spec.experiment else [])
+    params = np.repeat(params, 40, axis=1)
+    params[model.compiled.parameters.index("alpha1")] = np.linspace(0.5, 0.7, 40)
+    arrays = params, np.repeat(exogenous, 40, axis=2), np.repeat(initial, 40, axis=1)
     options = SolverOptions(backend="numba", threads=1)
     assert "def newton_" in jit.kernel_source(model.compiled)
-    written = simulate(model.compiled, *arrays, options)
+    written = jit.simulate_compiled(model.compiled, *arrays, options)
+    assert written is not None  # solved in machine code, not handed back to the numpy path
     monkeypatch.setattr(jit, "STRAIGHT_LINE", 0)
     source = jit.kernel_source(model.compiled)
     assert "def newton_" not in source and "def solve_" in source
-    np.testing.assert_array_equal(simulate(model.compiled, *arrays, options), written)
+    np.testing.assert_array_equal(jit.simulate_compiled(model.compiled, *arrays, options), written)
+    plain = simulate(model.compiled, *arrays, SolverOptions(backend="numpy"))
+    assert np.max(np.abs(written - plain) / np.maximum(1, np.abs(plain))) < 1e-12
 
 
 def test_a_zero_pivot_in_a_written_out_block_takes_the_dense_lu(write_model):
