@@ -5,8 +5,9 @@ numpy code) is most of a short run's time, and it depends only on the model's fi
 engine. So ``load`` stores what a run needs, once per model file, in the user's cache folder (the one
 the numba kernels use: ``$DRYPOWDER_CACHE`` or ``~/.cache/drypowder``):
 
-* the generated numpy source of every block's functions, and of the accounting checks (our own
-  printed text, never the model file's), compiled again with ``compile()`` on the next start;
+* the generated numpy source of every block's functions, of the accounting checks and of the
+  ``[[requires]]`` conditions (our own printed text, never the model file's), compiled again with
+  ``compile()`` on the next start;
 * the names, values, block layout and accounting layout, as JSON.
 
 An entry is keyed by the SHA-256 of the model file's path and bytes, this engine's own source files,
@@ -144,7 +145,7 @@ def _entry_path(key: str, folder: Path | None = None) -> Path:
 
 
 def load(path: str | Path):
-    """``(spec, compiled, accounting)`` of the model file at ``path`` from the cache, or None.
+    """``(spec, compiled, accounting, input checks)`` of the model file at ``path`` from the cache, or None.
 
     None for a missing, stale or corrupt entry (the caller compiles and stores a fresh one).
     """
@@ -179,8 +180,9 @@ def _read_entry(text: str, key: str, path: Path):
     from .spec import CachedSpec
 
     functions = {"blocks": load_functions(payload["sources"]["blocks"])}
-    if payload["sources"].get("accounting"):
-        functions["accounting"] = load_printed(*payload["sources"]["accounting"])
+    for group in ("accounting", "requirements"):
+        if payload["sources"].get(group):
+            functions[group] = load_printed(*payload["sources"][group])
     spec_state = payload["spec"]
     decoder = _Decoder(functions)
     fields = {name: decoder.decode(value) for name, value in spec_state["fields"].items()}
@@ -188,7 +190,7 @@ def _read_entry(text: str, key: str, path: Path):
     compiled = decoder.decode(payload["compiled"])
     compiled.spec = spec
     accounting = decoder.decode(payload["accounting"])
-    return spec, compiled, accounting
+    return spec, compiled, accounting, decoder.decode(payload["requirements"])
 
 
 class _Decoder:
@@ -249,14 +251,15 @@ class _Decoder:
 # --- writing -----------------------------------------------------------------------------------------
 
 
-def store(path: str | Path, spec, compiled, accounting) -> bool:
+def store(path: str | Path, spec, compiled, accounting, checks) -> bool:
     """Write the cache entry of a freshly compiled model; False if it cannot be written (no harm done)."""
     path = Path(path)
     try:
         main = path.read_bytes()
         key = _key(path, main)
         files = [(str(name), _digest_file(name)) for name in _included(path, main)]
-        text = _entry_text(key, files, spec, compiled, accounting)
+        compiled.cache_key = key
+        text = _entry_text(key, files, spec, compiled, accounting, checks)
         entry = _entry_path(key)
         temporary = entry.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(text, encoding="utf-8")
@@ -266,18 +269,23 @@ def store(path: str | Path, spec, compiled, accounting) -> bool:
     return True
 
 
-def _entry_text(key: str, files, spec, compiled, accounting) -> str:
+def _entry_text(key: str, files, spec, compiled, accounting, checks) -> str:
     from .evaluate import printed_source
 
     encoder = _Encoder(spec)
     sources = {"blocks": compiled.source}
-    if accounting is not None:
-        function = accounting.evaluate_all._function
+    printed = {
+        "accounting": accounting and accounting.evaluate_all._function,
+        "requirements": checks and checks._function,
+    }
+    for group, function in printed.items():
+        if function is None:
+            continue
         try:
-            sources["accounting"] = printed_source(function)
+            sources[group] = printed_source(function)
         except ValueError as error:
             raise _Unsupported(str(error)) from None
-        encoder.functions[id(function)] = ["accounting", function.__name__]
+        encoder.functions[id(function)] = [group, function.__name__]
     fields = {
         name: encoder.encode(getattr(spec, name)) for name in spec.__dataclass_fields__ if name not in _LAZY_SPEC_FIELDS
     }
@@ -294,6 +302,7 @@ def _entry_text(key: str, files, spec, compiled, accounting) -> str:
         },
         "compiled": encoder.encode(compiled),
         "accounting": encoder.encode(accounting),
+        "requirements": encoder.encode(checks),
     }
     body = json.dumps(payload, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest() + "\n" + body

@@ -70,6 +70,7 @@ class CompiledModel:
     machine_code: object = field(default=None, repr=False)  # the numba period loop, built on first use
     machine_source: str | None = field(default=None, repr=False)  # its generated source (see jit.py)
     source: str = field(default="", repr=False)  # the generated numpy module of every block's functions
+    cache_key: str | None = field(default=None, repr=False)  # its model file's entry in the cache (cache.py)
 
     @property
     def n_endogenous(self) -> int:

@@ -20,7 +20,7 @@ from .compile import CompiledModel, compile_model
 from .errors import AccountingError, DrypowderError, ModelError, UnknownNameError
 from .graph import Block
 from .modelfile import read_model_file
-from .requirements import check_inputs
+from .requirements import InputChecks, check_inputs
 from .shipped import resolve
 from .shocks import ParameterChange, Shock
 from .solve import SolverOptions, simulate
@@ -39,17 +39,17 @@ def load(name_or_path: str | Path) -> Model:
     path = resolve(name_or_path)
     cached = cache.load(path)
     if cached is not None:
-        spec, compiled, accounting = cached
+        spec, compiled, accounting, checks = cached
         model = Model(spec)
-        model._compiled, model._accounting = compiled, accounting
+        model._compiled, model._accounting, model._input_checks = compiled, accounting, checks
         return model
     model = Model(read_model_file(path))
     try:
-        compiled, accounting = model.compiled, model.accounting
+        compiled, accounting, checks = model.compiled, model.accounting, model.input_checks
     except DrypowderError:  # raised again, unchanged, by the run that needs the compiled model
-        model._compiled = model._accounting = None
+        model._compiled = model._accounting = model._input_checks = None
         return model
-    cache.store(path, model.spec, compiled, accounting)
+    cache.store(path, model.spec, compiled, accounting, checks)
     return model
 
 
@@ -63,6 +63,7 @@ class Model:
         self.initial = dict(spec.initial)
         self._compiled: CompiledModel | None = None
         self._accounting: Accounting | None = None
+        self._input_checks: InputChecks | None = None
 
     def __repr__(self) -> str:
         return (
@@ -89,6 +90,13 @@ class Model:
         return self._accounting
 
     @property
+    def input_checks(self) -> InputChecks | None:
+        """The model's ``[[requires]]`` conditions compiled for checking inputs (None if it declares none)."""
+        if self._input_checks is None and self.spec.requirements:
+            self._input_checks = InputChecks(self.spec.requirements)
+        return self._input_checks
+
+    @property
     def blocks(self) -> list[Block]:
         """Blocks in solve order."""
         return [block.block for block in self.compiled.blocks]
@@ -98,6 +106,7 @@ class Model:
         twin = copy.copy(self)
         twin._compiled = self.compiled  # compiled now if not yet, so that both share it
         twin._accounting = self.accounting
+        twin._input_checks = self.input_checks
         twin.parameters, twin.exogenous, twin.initial = dict(self.parameters), dict(self.exogenous), dict(self.initial)
         return twin
 

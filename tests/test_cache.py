@@ -61,6 +61,30 @@ def test_a_cached_model_reads_its_expressions_only_when_asked(folder):
     assert "Y" in {e.name for e in warm.spec.equations}
 
 
+def test_a_cached_model_checks_its_requirements_and_finds_its_kernel_without_parsing(folder):
+    pytest.importorskip("numba")
+    from drypowder import RequirementError, jit
+
+    cold = load("drypowder")
+    source = jit._source(cold.compiled)  # generated from the equations, and noted for the entry
+    jit.kernel(cold.compiled)
+    warm = load("drypowder")
+    assert jit._source(warm.compiled) == source  # read back from the kernel file: no equations needed
+    errors = []
+    for model in (cold, warm):
+        with pytest.raises(RequirementError) as error:
+            model.copy().set(kappa=-0.1).run(periods=2)
+        errors.append(str(error.value))
+    assert errors[0] == errors[1] and "'kappa > 0 and RRPmin > 0'" in errors[0] and "kappa = -0.1" in errors[0]
+    assert not {"equations", "requirements"} & set(warm.spec.__dict__)  # the model file was never parsed
+    # a damaged kernel file is not trusted: the source is generated again
+    kernel_file = next(folder.glob("drypowder_kernel_*.py"))
+    kernel_file.write_text(kernel_file.read_text() + "\n# changed\n")
+    again = load("drypowder")
+    assert jit._remembered_source(again.compiled.cache_key) is None
+    assert jit._source(again.compiled) == source
+
+
 def test_a_changed_model_file_is_compiled_again(folder, tmp_path):
     path = tmp_path / "simple.toml"
     path.write_text(SHOCKED)
