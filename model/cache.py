@@ -126,6 +126,15 @@ def _key(path: Path, main: bytes) -> str:
     return hashlib.sha256(f"{ENGINE}\0{path}\0".encode() + main).hexdigest()
 
 
+def key_of(path: str | Path) -> str | None:
+    """The cache key of the model file at ``path`` as it is now (None if it cannot be read)."""
+    path = Path(path)
+    try:
+        return _key(path, path.read_bytes())
+    except OSError:
+        return None
+
+
 def _included(path: Path, main: bytes) -> list[Path]:
     """The files the main model file includes, as modelfile.read_model_file resolves them."""
     header = tomllib.loads(main.decode("utf-8")).get("model", {})

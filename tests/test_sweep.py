@@ -320,6 +320,35 @@ def test_a_dask_sweep_equals_the_local_sweep(pc, cluster):
         np.testing.assert_array_equal(remote[name], local[name])
 
 
+def _worker_models():
+    """Per worker: the cache key of each model it holds (None: compiled from the pickled spec)."""
+    from drypowder import sweep
+
+    return [model.compiled.cache_key for model in sweep._WORKER_MODELS.values()]
+
+
+def _forget_worker_models():
+    from drypowder import sweep
+
+    sweep._WORKER_MODELS.clear()
+
+
+def test_workers_load_a_model_file_from_the_cache_and_compile_any_other_model(pc, cluster):
+    from dask.distributed import Client
+
+    vary = [Vary("alpha1", 0.55, 0.65)]
+    local = run_sweep(pc, vary, draws=6, periods=10, chunk=2, seed=3)
+    from_spec = drypowder.Model(pc.spec)  # no file behind it: its workers compile the spec
+    assert pc.compiled.cache_key and from_spec.compiled.cache_key is None
+    with Client(cluster) as client:
+        for model, expected in ((pc, pc.compiled.cache_key), (from_spec, None)):
+            client.run(_forget_worker_models)
+            remote = run_sweep(model, vary, draws=6, periods=10, chunk=2, seed=3, scheduler=client)
+            np.testing.assert_array_equal(remote["Y"], local["Y"])
+            held = [keys for keys in client.run(_worker_models).values() if keys]
+            assert held and all(keys == [expected] for keys in held)
+
+
 def test_a_worker_failure_names_the_draw(sim, cluster):
     with pytest.raises(SingularBlockError, match=r"^period 1 \(draw 3: alpha1=1\.25\)"):
         run_sweep(
