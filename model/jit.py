@@ -647,13 +647,14 @@ def _remembered_source(cache_key: str | None) -> str | None:
 
 
 def _remember_source(cache_key: str | None, source: str) -> None:
-    """Note which kernel source belongs to the cache entry ``cache_key`` (the entry key covers the model
-    file and this engine, so the same key always means the same source)."""
+    """Write the kernel's file and note that its source belongs to the cache entry ``cache_key`` (the key
+    covers the model file and this engine, so the same key always means the same source)."""
     if cache_key is None:
         return
     path = _remembered_path(cache_key)
     digest = hashlib.sha256(source.encode()).hexdigest()
     try:
+        _write_kernel_file(source)
         if not path.exists() or path.read_text().strip() != digest:
             temporary = path.with_suffix(f".{os.getpid()}.tmp")
             temporary.write_text(digest)
@@ -674,16 +675,23 @@ def kernel(model: CompiledModel):
     return model.machine_code
 
 
+def _write_kernel_file(source: str) -> Path:
+    """The kernel's file in the cache folder, written unless it is there with this text already."""
+    path = _cached_path(source)
+    if not path.exists() or path.read_text() != source:
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(source)
+        temporary.replace(path)  # atomic: a parallel process never imports a half-written file
+    return path
+
+
 def _load(source: str):
     """Import the generated source from the cache folder (numba then caches its machine code there)."""
     path = _cached_path(source)
     digest = path.stem.rsplit("_", 1)[-1]
     if digest in _KERNELS:
         return _KERNELS[digest]
-    if not path.exists() or path.read_text() != source:
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(source)
-        temporary.replace(path)  # atomic: a parallel process never imports a half-written file
+    _write_kernel_file(source)
     name = f"drypowder_kernel_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

@@ -215,7 +215,7 @@ class Model:
 
     def net_lending(self, results: pd.DataFrame) -> pd.DataFrame:
         """Each sector's net lending (+) or borrowing (-) per period, from the flow matrix; rows sum to 0."""
-        if self.accounting is None or "transactions" not in self.spec.matrices:
+        if self.accounting is None or "transactions" not in self.accounting.matrices:  # cached: no parse
             raise ModelError(f"model {self.name} declares no [transactions] matrix, so it has no sector balances")
         import pandas as pd
 
@@ -224,7 +224,7 @@ class Model:
 
     def payments(self, results: pd.DataFrame, period: int) -> list[tuple[str, str, str, float]]:
         """(transaction, payer, receiver, amount) in ``period``, for ``plot_flows``."""
-        if self.accounting is None or "transactions" not in self.spec.matrices:
+        if self.accounting is None or "transactions" not in self.accounting.matrices:  # cached: no parse
             raise ModelError(f"model {self.name} declares no [transactions] matrix")
         return self.accounting.payments(*self._arrays(results), period)
 

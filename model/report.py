@@ -347,7 +347,8 @@ def _first_above(time: float) -> int:
 
 def _check_model(model: Model) -> None:
     missing = [name for name in REQUIRED if name not in model.spec.series]
-    if missing or model.spec.calendar is None or "transactions" not in model.spec.matrices:
+    flows = model.accounting is not None and "transactions" in model.accounting.matrices  # cached: no parse
+    if missing or model.spec.calendar is None or not flows:
         raise ModelError(
             f"the report is written for the DRYPOWDER model (drypowder report drypowder); model {model.name} "
             + (f"has no {', '.join(missing[:6])}" if missing else "has no calendar or no [transactions] matrix")

@@ -66,8 +66,7 @@ def test_a_cached_model_checks_its_requirements_and_finds_its_kernel_without_par
     from drypowder import RequirementError, jit
 
     cold = load("drypowder")
-    source = jit._source(cold.compiled)  # generated from the equations, and noted for the entry
-    jit.kernel(cold.compiled)
+    source = jit._source(cold.compiled)  # generated from the equations, written and noted for the entry
     warm = load("drypowder")
     assert jit._source(warm.compiled) == source  # read back from the kernel file: no equations needed
     errors = []

@@ -166,10 +166,12 @@ def test_the_hidden_equation_is_found_and_holds(runs, name):
     expected = xr * (b_cb + b_ukuk - b_uk) + b_usuk
     assert sympy.expand(hidden[0].expression - expected) == 0
     size = r["b_uk_s"].abs().max()  # as the accounting does: relative to the size of the row
+    # The row holds through 100 periods of history, so rounding accumulates: measured up to 2.7e-14 of the
+    # row's size (OPENFLEX on the numba back end; 8.5e-15 on numpy; auto picks either, by what is cached).
     if name == "openfixg":  # b_uk_s is set by (12.82AG): the row says the Bank's bills stay at their fixed level
-        assert relative(r["b_cb_ukuk_d"], r["b_cb_ukuk_s"]) < 1e-14 * size
+        assert relative(r["b_cb_ukuk_d"], r["b_cb_ukuk_s"]) < 1e-13 * size
     else:  # (12.82A)
-        assert relative(r["b_cb_ukuk_s"], r["b_uk_s"] - r["b_ukuk_s"] - r["b_usuk_s"]) < 1e-14 * size
+        assert relative(r["b_cb_ukuk_s"], r["b_uk_s"] - r["b_ukuk_s"] - r["b_usuk_s"]) < 1e-13 * size
 
 
 @pytest.mark.parametrize("name", MODELS)
