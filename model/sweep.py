@@ -36,10 +36,10 @@ if it came from one, and the solver's inputs built here from the model's *curren
 broadcast once to every worker, plus its chunk's drawn values. A worker that sees the same model file
 (a ``LocalCluster``, or a shared file system) loads it from the compiled-model cache, without sympy;
 any other compiles the spec. Each worker process keeps its model, keyed by the SHA-256 of the pickled
-spec, so later chunks and later sweeps of the same model reuse it. The compiled code is the same as here, so the
-numbers equal the in-process run (the tests check 1e-12). Workers need drypowder installed. A script
-that starts a ``LocalCluster`` needs the ``if __name__ == "__main__":`` guard, as for any
-multiprocessing code.
+spec, so later chunks and later sweeps of the same model reuse it. The compiled code is the same as
+here, so the numbers equal the in-process run (the tests check 1e-12). Workers need drypowder
+installed. A script that starts a ``LocalCluster`` needs the ``if __name__ == "__main__":`` guard, as
+for any multiprocessing code.
 """
 
 from __future__ import annotations
