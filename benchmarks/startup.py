@@ -15,7 +15,9 @@ the model file, compiling it and printing:
   ``drypowder.cli`` (``python -X importtime``).
 
 Then, per model, the numba compile time: a process with an empty ``DRYPOWDER_CACHE`` folder (cold:
-numba compiles and writes its cache) and a second process with the same folder (warm: loads it).
+drypowder compiles the model and numba its kernel, and both write their caches) and a second process
+with the same folder (warm: both load; "load, warm" is the compiled model read from its cache, and
+"numba warm" the kernel found and loaded, without sympy).
 Each process first compiles a trivial function, so numba's one-off start-up (its typing and target
 registries, and the ``scipy.linalg`` import they trigger: about a second) is shown in a column of its
 own and not charged to the model.
@@ -35,6 +37,7 @@ import time
 from pathlib import Path
 
 import bench_util as bu
+from peers import HORIZON
 
 PYSOLVE_SIM = """
 import numpy as np
@@ -202,13 +205,14 @@ def main() -> None:
         for name in [n.strip() for n in args.models.split(",") if n.strip()]:
             env = fresh_env()
             results = []
+            periods = min(args.periods, HORIZON.get(name, args.periods))
             for _ in range(2):  # the first process compiles into the empty folder, the second loads it
                 done = subprocess.run(
-                    [sys.executable, "-c", COMPILE, name, str(args.periods)], env=env, capture_output=True, text=True
+                    [sys.executable, "-c", COMPILE, name, str(periods)], env=env, capture_output=True, text=True
                 )
                 if done.returncode != 0:
                     results = None
-                    rows.append([name, "failed: " + done.stderr.strip().splitlines()[-1][:80], "", "", "", ""])
+                    rows.append([name, "failed: " + done.stderr.strip().splitlines()[-1][:80], *[""] * 6])
                     break
                 results.append(json.loads(done.stdout.strip().splitlines()[-1]))
             if results:
@@ -219,6 +223,7 @@ def main() -> None:
                         bu.seconds(cold["import"]),
                         bu.seconds(min(cold["numba"], warm["numba"])),
                         bu.seconds(cold["sympy"]),
+                        bu.seconds(warm["sympy"]),
                         bu.seconds(cold["first"] - cold["again"]),
                         bu.seconds(warm["first"] - warm["again"]),
                         bu.seconds(warm["again"]),
@@ -230,9 +235,10 @@ def main() -> None:
                 "import drypowder",
                 "numba start-up",
                 "load + sympy compile",
+                "load, warm (cache)",
                 "numba cold",
                 "numba warm",
-                f"run ({args.periods} periods)",
+                f"run ({args.periods} periods; drypowder: {HORIZON['drypowder']})",
             ],
             rows,
             "numba compile per model: a process with an empty cache folder (cold), then a second one (warm)",

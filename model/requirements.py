@@ -87,7 +87,9 @@ class InputChecks:
         self.messages = [r.message for r in requirements]
         self.places = [str(r.where) for r in requirements]
         conditions = tuple(r.condition for r in requirements)
-        self._function = sympy.lambdify(symbols, conditions, modules="numpy", dummify=True)
+        # no dummify: the names are the parser's plain identifiers (no lags here), and dummifying DRYPOWDER's
+        # 25 conditions took 1 s of its cold load, against 0.05 s
+        self._function = sympy.lambdify(symbols, conditions, modules="numpy")
 
 
 def check_inputs(model, params: np.ndarray, exogenous: np.ndarray, initial: np.ndarray, origin: str = "") -> None:
