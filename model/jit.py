@@ -6,10 +6,9 @@ printed as straight-line scalar code from the validated sympy expressions (varia
 indices: no name from a model file reaches the source), a Newton solver is written out per
 simultaneous block with an LU for its sparsity pattern (``sparse_plan``). A small block's Newton is
 written out whole, every number a local variable (``newton_b``); a large block's keeps its vectors and
-matrix in arrays and runs its LU's index lists through ``sparse_solve`` (``solve_b``). Numba compiles the
-result. The
-source is written to a cache folder under a name derived from its own hash and imported from there,
-so numba's on-disk cache makes a second start near-instant. Only Newton runs here; any failure is
+matrix in arrays and runs its LU's index lists through ``sparse_solve`` (``solve_b``). Numba compiles
+the result. The source is written to a cache folder under a name derived from its own hash and
+imported from there, so numba's on-disk cache makes a second start near-instant. Only Newton runs here; any failure is
 handed back to the numpy path, which re-solves the run and raises its detailed error (period, block,
 variables, residual).
 """
@@ -274,14 +273,21 @@ def sparse_plan(size: int, rows, cols) -> tuple[list[int], ...]:
     return order, below_ptr, below, right_ptr, right, row_ptr, row_cols
 
 
+def _original_entries(plan) -> list[tuple[int, int]]:
+    """The block matrix's own nonzeros (the diagonal and the Jacobian's pattern, before any fill-in), row by
+    row: what the LU's answer is checked against."""
+    order, row_ptr, row_cols = plan[0], plan[5], plan[6]
+    return [(i, row_cols[n]) for i in range(len(order)) for n in range(row_ptr[i], row_ptr[i + 1])]
+
+
 def _entries_read(plan) -> set[tuple[int, int]]:
     """The entries of the block's matrix that ``plan``'s LU reads or writes: the pattern and its fill-in.
 
     Only these need zeroing before the Jacobian's nonzeros are written (SIM's 8 x 8 block: 22 of 64
     entries; zeroing all of them was a tenth of its Newton step). The dense LU zeroes the whole matrix.
     """
-    order, below_ptr, below, right_ptr, right, row_ptr, row_cols = plan
-    entries = {(i, row_cols[n]) for i in range(len(order)) for n in range(row_ptr[i], row_ptr[i + 1])}
+    order, below_ptr, below, right_ptr, right = plan[:5]
+    entries = set(_original_entries(plan))
     for p, k in enumerate(order):
         rows, columns = below[below_ptr[p] : below_ptr[p + 1]], right[right_ptr[p] : right_ptr[p + 1]]
         entries |= {(i, k) for i in rows} | {(k, j) for j in columns} | {(i, j) for i in rows for j in columns}
@@ -298,8 +304,7 @@ def _written_lu(plan, entry, value) -> list[str]:
     """
     order, below_ptr, below, right_ptr, right, row_ptr, row_cols = plan
     size = len(order)
-    original = [(i, row_cols[n]) for i in range(size) for n in range(row_ptr[i], row_ptr[i + 1])]
-    lines = [f"o{i}_{j} = {entry(i, j)}" for i, j in original]
+    lines = [f"o{i}_{j} = {entry(i, j)}" for i, j in _original_entries(plan)]
     lines += [f"w{i} = {value(i)}" for i in range(size)]
     for p, k in enumerate(order):
         lines.append(f"q{k} = 1.0 / {entry(k, k)}")
@@ -337,9 +342,6 @@ def _newton_in_registers(b: int, block: CompiledBlock, plan, expressions, entrie
     m = block.size
     targets, logs = [int(t) for t in block.targets], [bool(v) for v in block.positive]
     read = sorted(_entries_read(plan))
-    original = sorted(
-        {(i, i) for i in range(m)} | {(int(i), int(j)) for i, j in zip(block.jacobian_rows, block.jacobian_cols)}
-    )
     lines: list[str] = []
 
     def add(depth: int, *texts: str) -> None:
@@ -372,7 +374,7 @@ def _newton_in_registers(b: int, block: CompiledBlock, plan, expressions, entrie
             add(2, *(f"a{j}_{i} *= x{i}" for j, c in read if c == i))
     add(2, *_written_lu(plan, lambda i, j: f"a{i}_{j}", lambda i: f"v{i}"))
     add(2, "if not ok:  # a small pivot: the dense LU with row exchanges, on the matrix as it came in")
-    add(3, "jac[:, :] = 0.0", *(f"jac[{i}, {j}] = o{i}_{j}" for i, j in original))
+    add(3, "jac[:, :] = 0.0", *(f"jac[{i}, {j}] = o{i}_{j}" for i, j in _original_entries(plan)))
     add(3, *(f"step[{i}] = w{i}" for i in range(m)), "if not lu_solve(jac, step):", "    return 3")
     add(3, *(f"v{i} = step[{i}]" for i in range(m)))
     add(2, "damping = 1.0", "accepted = False")
@@ -625,8 +627,10 @@ def _source(model: CompiledModel) -> str:
     before, read back from the kernel file (printing it needs the equations, and so a parse of the model
     file with sympy: DRYPOWDER's warm start took 1.4 s more)."""
     if model.machine_source is None:
-        model.machine_source = _remembered_source(model.cache_key) or kernel_source(model)
-        _remember_source(model.cache_key, model.machine_source)
+        model.machine_source = _remembered_source(model.cache_key)
+        if model.machine_source is None:
+            model.machine_source = kernel_source(model)
+            _remember_source(model.cache_key, model.machine_source)
     return model.machine_source
 
 
@@ -640,7 +644,7 @@ def _remembered_source(cache_key: str | None) -> str | None:
         return None
     try:
         digest = _remembered_path(cache_key).read_text().strip()
-        source = (cache_folder() / f"drypowder_kernel_{digest[:20]}.py").read_text()
+        source = _kernel_path(digest).read_text()
     except (OSError, UnicodeDecodeError):
         return None
     return source if hashlib.sha256(source.encode()).hexdigest() == digest else None
@@ -655,17 +659,18 @@ def _remember_source(cache_key: str | None, source: str) -> None:
     digest = hashlib.sha256(source.encode()).hexdigest()
     try:
         _write_kernel_file(source)
-        if not path.exists() or path.read_text().strip() != digest:
-            temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(digest)
-            temporary.replace(path)
+        _write_atomically(path, digest)
     except OSError:  # a read-only cache folder: the source is generated again next time
         pass
 
 
 def _cached_path(source: str) -> Path:
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
-    return cache_folder() / f"drypowder_kernel_{digest}.py"
+    return _kernel_path(hashlib.sha256(source.encode()).hexdigest())
+
+
+def _kernel_path(digest: str) -> Path:
+    """The kernel file of the source whose SHA-256 is ``digest`` (named by its first 20 digits)."""
+    return cache_folder() / f"drypowder_kernel_{digest[:20]}.py"
 
 
 def kernel(model: CompiledModel):
@@ -679,10 +684,15 @@ def _write_kernel_file(source: str) -> Path:
     """The kernel's file in the cache folder, written unless it is there with this text already."""
     path = _cached_path(source)
     if not path.exists() or path.read_text() != source:
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(source)
-        temporary.replace(path)  # atomic: a parallel process never imports a half-written file
+        _write_atomically(path, source)
     return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: a parallel process never reads half of it."""
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
 
 
 def _load(source: str):
