@@ -126,6 +126,16 @@ class AccountingReport:
         return text + " (Run 'drypowder check MODEL' for the full picture; run with check_accounting=False to explore.)"
 
 
+def _size(cell: sympy.Expr) -> sympy.Expr:
+    """The sum of the sizes of a cell's terms: d(Hh) = Hh - Hh(-1) counts the levels it differences.
+
+    So rounding in a small change of a large stock is not an error. Abs is left unevaluated: |-x| and
+    |2*x| come out exactly as |x| and 2*|x| would, and sympy's rewriting of them cost DRYPOWDER's cold
+    load 0.12 s.
+    """
+    return sympy.Add(*[sympy.Abs(term, evaluate=False) for term in sympy.Add.make_args(sympy.expand(cell))])
+
+
 class Accounting:
     """The model's matrices compiled once; ``check`` evaluates every identity on a run's values."""
 
@@ -138,11 +148,7 @@ class Accounting:
                 for c, cell in enumerate((*row.cells, row.total)):
                     self.positions[kind, r, c] = len(expressions)
                     expressions.append(cell)
-        # Each cell's size is the sum of the sizes of its terms, so that a cell like d(Hh) = Hh - Hh(-1)
-        # counts the levels it differences: rounding in a small change of a large stock is not an error.
-        sizes = [
-            None if e is None else sympy.Add(*map(sympy.Abs, sympy.Add.make_args(sympy.expand(e)))) for e in expressions
-        ]
+        sizes = [None if e is None else _size(e) for e in expressions]
         self.evaluate_all = ExpressionEvaluator(expressions + sizes, series, parameters)
         self.sums = _sums(matrices, self.positions)
         self.cell_count = len(expressions)

@@ -223,10 +223,6 @@ class _Decoder:
             return np.dtype(value[0]).type(value[1])
         if tag == "expr":
             return Expression(value)
-        if tag == "period":
-            import pandas as pd
-
-            return pd.Period(value[0], freq=value[1])
         if tag == "csr":
             import scipy.sparse
 
@@ -354,8 +350,6 @@ class _Encoder:
         if module.startswith("scipy.sparse") and getattr(obj, "format", None) == "csr":
             parts = (obj.data, obj.indices, obj.indptr)
             return {"csr": [list(obj.shape), *(self.encode(np.asarray(part)) for part in parts)]}
-        if module.startswith("pandas") and kind.__name__ == "Period":
-            return {"period": [str(obj), obj.freqstr]}
         if module.startswith("drypowder.") and hasattr(obj, "__dict__") and obj is not self.spec:
             if id(obj) in self.seen:
                 return {"ref": self.seen[id(obj)]}

@@ -176,15 +176,18 @@ class _ModuleWriter:
         """``def name(a0, a1, ...)`` returning ``expressions`` (a tuple for a list, else one value)."""
         import sympy
 
-        # Arguments become dummies whose names sort in argument order, as lambdify's did: the printer
-        # orders the terms of a sum by symbol name, and that order decides the rounding.
-        dummies = {symbol: sympy.Dummy(f"a{i:06d}") for i, symbol in enumerate(arguments)}
-        names = {dummy: f"a{i}" for i, dummy in enumerate(dummies.values())}
+        # Arguments are renamed (all at once, so a model's own name "a000001" cannot clash) to symbols
+        # whose names sort in argument order: the printer orders the terms of a sum by symbol name, and
+        # that order decides the rounding. Symbols, not Dummies: sympy keeps one object per name, so
+        # what it has learnt about a000001 (is it zero? negative?) serves every block; a fresh Dummy
+        # per function made sympy ask again, 0.3 s of DRYPOWDER's cold compile.
+        renamed = {symbol: sympy.Symbol(f"a{i:06d}") for i, symbol in enumerate(arguments)}
+        names = {symbol: f"a{i}" for i, symbol in enumerate(renamed.values())}
         single = not isinstance(expressions, (list, tuple))
-        body = [e.xreplace(dummies) for e in ([expressions] if single else expressions)]
+        body = [e.xreplace(renamed) for e in ([expressions] if single else expressions)]
         replacements = []
-        if cse and body:
-            replacements, body = sympy.cse(body, symbols=sympy.numbered_symbols("t", cls=sympy.Dummy))
+        if cse and body:  # temporaries t0, t1, ...: cse skips any name the expressions use
+            replacements, body = sympy.cse(body, symbols=sympy.numbered_symbols("t"))
             names.update({symbol: f"t{k}" for k, (symbol, _) in enumerate(replacements)})
         printer = _printer(names)
         lines = [f"    {names[symbol]} = {printer.doprint(value)}" for symbol, value in replacements]
@@ -225,8 +228,6 @@ def _printer_class():
 
         def _print_Symbol(self, expr):
             return self.names[expr]
-
-        _print_Dummy = _print_Symbol
 
     return Printer
 
