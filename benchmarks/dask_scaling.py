@@ -7,8 +7,8 @@ Run on demand (never as a timed test); needs ``dask[distributed]`` (``pip instal
 sweep is ``drypowder.sweep.run_sweep(model, vary, draws, periods, scheduler=client, chunk=...)`` with
 alpha1 in [0.55, 0.65] and lambda0 in [0.6, 0.67] (PC; other models: their first two parameters
 +-5%), keeping the model's main variables (every series is still solved and checked). Each cluster is
-a ``LocalCluster(n_workers, threads_per_worker=1, processes=True)`` started with the same environment
-as ``scheduler="local"`` (``MALLOC_TRIM_THRESHOLD_`` removed; see ``drypowder.sweep``). Both are
+a ``LocalCluster(n_workers, threads_per_worker=1, processes=True)`` started as ``scheduler="local"``
+starts it (``drypowder.sweep.local_cluster``: no ``MALLOC_TRIM_THRESHOLD_``, no worker profiler). Both are
 started and warmed up (every worker compiles the model; numba's cache folder is shared) before the
 timed runs, so the times are the sweep alone. The two clusters run side by side and the timed sweeps
 alternate between them (best of ``--repeat`` each), so that a change in the machine's load hits both.
@@ -64,15 +64,12 @@ def parallel_ceiling() -> float:
 
 
 def start_cluster(workers: int):
-    import dask
-    from dask.distributed import Client, LocalCluster
+    """A cluster as ``scheduler="local"`` starts it (``drypowder.sweep.local_cluster``), and its client."""
+    from dask.distributed import Client
 
-    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
-        )
+    from drypowder.sweep import local_cluster
+
+    cluster = local_cluster(workers)
     return cluster, Client(cluster)  # repeated sweeps on one client are safe: each scatters under a key of its own
 
 

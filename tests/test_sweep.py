@@ -12,7 +12,7 @@ import xarray as xr
 import drypowder
 from drypowder import AccountingError, ModelError, SingularBlockError, UnknownNameError
 from drypowder.shipped import resolve
-from drypowder.sweep import Vary, draw_values, load_sweep, run_sweep, save_sweep, to_tidy
+from drypowder.sweep import Vary, draw_values, load_sweep, local_cluster, run_sweep, save_sweep, to_tidy
 
 
 def largest_difference(dataset: xr.Dataset, draw: int, single) -> float:
@@ -291,11 +291,22 @@ def test_a_range_upside_down_is_an_error():
 
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-    ) as local:
+    pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
+    with local_cluster(2) as local:  # the cluster scheduler="local" starts
         yield local
+
+
+def test_the_local_cluster_s_workers_run_without_dask_s_profiler_and_malloc_trim(cluster):
+    import os
+
+    import dask
+    from dask.distributed import Client
+
+    with Client(cluster) as client:
+        assert set(client.run(lambda: dask.config.get("distributed.worker.profile.enabled")).values()) == {False}
+        assert set(client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks).values()) == {False}
+        assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
+        assert len(client.scheduler_info()["workers"]) == 2
 
 
 def test_a_dask_sweep_equals_the_local_sweep(pc, cluster):
