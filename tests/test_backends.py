@@ -73,6 +73,31 @@ def test_a_division_by_zero_in_machine_code_is_reported_like_the_numpy_path(writ
         drypowder.load(path).run(periods=5, backend="numba")
 
 
+def test_a_non_finite_value_inside_a_run_of_recursive_blocks_stops_only_its_member(write_model):
+    # One finiteness check covers a run of recursive blocks: Y = log(K) is -inf in member 1's period 2,
+    # and Z and W, computed from it before the check, must not hide it or stop member 0.
+    from drypowder import jit
+    from drypowder.solve import SolverOptions
+
+    path = write_model("K = K(-1) - a\nY = log(K)\nZ = 2*Y + K\nW = Z + 1", parameters="a = 0.1", initial="K = 2")
+    model = drypowder.load(path)
+    assert kernel_source(model.compiled).count("all_finite(s, r, k, FINITE_") == 1  # one check for the four
+    params, exogenous, initial = model.inputs(5, [])
+    params = np.repeat(params, 2, axis=1)
+    params[model.compiled.parameters.index("a"), 1] = 1.0  # K: 2, 1, 0 -> log(0) in period 2
+    arrays = params, np.repeat(exogenous, 2, axis=2), np.repeat(initial, 2, axis=1)
+    options = SolverOptions(backend="numba")
+    assert jit.simulate_compiled(model.compiled, *arrays, options) is None
+    kept, stopped = jit.simulate_compiled_keeping(model.compiled, *arrays, options)
+    assert stopped.tolist() == [1]
+    alone = model.run(periods=5, backend="numpy")
+    np.testing.assert_array_equal(kept[:, : len(alone.columns), 0], alone.to_numpy()[:, : len(alone.columns)])
+    with pytest.raises(
+        drypowder.NonFiniteError, match=r"^period 2: the equation for Y .* gives -inf; its inputs were K=0"
+    ):
+        model.set(a=1.0).run(periods=5, backend="numba")
+
+
 def _sparse_solvers(size, rows, cols):
     """The kernel's sparse LU both ways, compiled here: written out in local variables (as ``newton_b``
     runs it) and the plan run as data (``sparse_solve``, for large blocks)."""
