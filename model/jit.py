@@ -513,8 +513,19 @@ def kernel_source(model: CompiledModel) -> str:
         else:
             spare = max(spare, len(plan[-1]) + m)  # the entries and right-hand side the answer is checked against
             rhs = [f"    out[{i}] = {printer.doprint(e)}" for i, e in enumerate(expressions)]
-            jac = [f"    jac[{i}, {j}] = 0.0" for i, j in sorted(_entries_read(plan)) if i != j]
-            jac += [f"    jac[{i}, {i}] = 1.0" for i in range(m)]
+            # The entries to clear and the diagonal as two loops, not a statement each: numba types every
+            # statement, and DRYPOWDER's 276 clears and 60 ones took 2.8 s of its 7.2 s jac_b compile.
+            cleared = sorted((i, j) for i, j in _entries_read(plan) if i != j)
+            parts.append(
+                f"\nCLEARED_ROWS_{b} = np.array({[i for i, _ in cleared]}, dtype=np.int64)\n"
+                f"CLEARED_COLS_{b} = np.array({[j for _, j in cleared]}, dtype=np.int64)\n"
+            )
+            jac = [
+                f"    for q in range({len(cleared)}):",
+                f"        jac[CLEARED_ROWS_{b}[q], CLEARED_COLS_{b}[q]] = 0.0",
+                f"    for i in range({m}):",
+                "        jac[i, i] = 1.0",
+            ]
             for i, j, entry in zip(block.jacobian_rows, block.jacobian_cols, entries):
                 jac.append(f"    jac[{i}, {j}] -= {printer.doprint(entry)}")
             head = "\n\n@njit(cache=True, error_model='numpy')\ndef"
