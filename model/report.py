@@ -286,7 +286,7 @@ class _Runs:
 
     All of them on one back end, chosen for the whole report: each run alone is too short for ``auto`` to
     pick machine code, but together they are not (DRYPOWDER: 14 runs take about 14 s on the numpy path and
-    0.2 s in machine code, after a one-off compile of about 20 s that is cached on disk).
+    0.2 s in machine code, after a one-off compile of 20-30 s that is cached on disk).
     """
 
     def __init__(self, model: Model, end: int, backend: str | None = None):
