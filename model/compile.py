@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .graph import Block
-from .parse import split_symbol
+from .parse import positional_symbols, split_symbol
 from .spec import ModelSpec
 
 
@@ -176,12 +176,7 @@ class _ModuleWriter:
         """``def name(a0, a1, ...)`` returning ``expressions`` (a tuple for a list, else one value)."""
         import sympy
 
-        # Arguments are renamed (all at once, so a model's own name "a000001" cannot clash) to symbols
-        # whose names sort in argument order: the printer orders the terms of a sum by symbol name, and
-        # that order decides the rounding. Symbols, not Dummies: sympy keeps one object per name, so
-        # what it has learnt about a000001 (is it zero? negative?) serves every block; a fresh Dummy
-        # per function made sympy ask again, 0.3 s of DRYPOWDER's cold compile.
-        renamed = {symbol: sympy.Symbol(f"a{i:06d}") for i, symbol in enumerate(arguments)}
+        renamed = positional_symbols(arguments)
         names = {symbol: f"a{i}" for i, symbol in enumerate(renamed.values())}
         single = not isinstance(expressions, (list, tuple))
         body = [e.xreplace(renamed) for e in ([expressions] if single else expressions)]

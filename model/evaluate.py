@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .parse import (
+    positional_symbols,
     split_symbol,
     sympy,  # imported on first use (parse._Deferred): a cached run never parses
 )
@@ -46,10 +47,9 @@ class ExpressionEvaluator:
         self._lag = max([lag for _, _, lag in self._reads] + [0])
         self._lagged = sorted({index for kind, index, lag in self._reads if kind == "series" and lag > 0})
         self._lagged_position = {index: i for i, index in enumerate(self._lagged)}
-        # A lag's symbol ("Hh(-1)") is no Python name, so every symbol is renamed a000000, a000001, ... in
-        # one pass (names that sort as the arguments do). lambdify's dummify did it one symbol at a time,
-        # each a pass over every cell: 0.3 s of DRYPOWDER's 0.5 s here.
-        names = {symbol: sympy.Symbol(f"a{i:06d}") for i, symbol in enumerate(symbols)}
+        # Renamed in one pass; lambdify's dummify did it one symbol at a time, each a pass over every
+        # cell: 0.3 s of DRYPOWDER's 0.5 s here.
+        names = positional_symbols(symbols)
         varying = tuple(body[i].xreplace(names) for i in self._varying)
         self._function = sympy.lambdify(list(names.values()), varying, modules="numpy", cse=True)
 

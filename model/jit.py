@@ -282,6 +282,11 @@ def sparse_plan(size: int, rows, cols) -> tuple[list[int], ...]:
     return order, below_ptr, below, right_ptr, right, row_ptr, row_cols
 
 
+def _index_array(name: str, values) -> str:
+    """A module-level constant of the kernel source: integer indices the compiled code reads."""
+    return f"{name} = np.array({[int(v) for v in values]}, dtype=np.int64)"
+
+
 def _original_entries(plan) -> list[tuple[int, int]]:
     """The block matrix's own nonzeros (the diagonal and the Jacobian's pattern, before any fill-in), row by
     row: what the LU's answer is checked against."""
@@ -479,7 +484,7 @@ def kernel_source(model: CompiledModel) -> str:
         """
         if written:
             name = f"FINITE_{len(body)}"
-            parts.append(f"{name} = np.array({written}, dtype=np.int64)\n")
+            parts.append(_index_array(name, written) + "\n")
             body.extend(
                 [
                     f"            if not all_finite(s, r, k, {name}):",
@@ -516,10 +521,8 @@ def kernel_source(model: CompiledModel) -> str:
             # The entries to clear and the diagonal as two loops, not a statement each: numba types every
             # statement, and DRYPOWDER's 276 clears and 60 ones took 2.8 s of its 7.2 s jac_b compile.
             cleared = sorted((i, j) for i, j in _entries_read(plan) if i != j)
-            parts.append(
-                f"\nCLEARED_ROWS_{b} = np.array({[i for i, _ in cleared]}, dtype=np.int64)\n"
-                f"CLEARED_COLS_{b} = np.array({[j for _, j in cleared]}, dtype=np.int64)\n"
-            )
+            rows, columns = [i for i, _ in cleared], [j for _, j in cleared]
+            parts.append(f"\n{_index_array(f'CLEARED_ROWS_{b}', rows)}\n{_index_array(f'CLEARED_COLS_{b}', columns)}\n")
             jac = [
                 f"    for q in range({len(cleared)}):",
                 f"        jac[CLEARED_ROWS_{b}[q], CLEARED_COLS_{b}[q]] = 0.0",
@@ -537,9 +540,7 @@ def kernel_source(model: CompiledModel) -> str:
                     m=m,
                     targets=[int(t) for t in block.targets],
                     logs=[bool(v) for v in block.positive],
-                    plan="\n".join(
-                        f"{name}_{b} = np.array({values}, dtype=np.int64)" for name, values in zip(_PLAN_NAMES, plan)
-                    ),
+                    plan="\n".join(_index_array(f"{name}_{b}", values) for name, values in zip(_PLAN_NAMES, plan)),
                     plan_names=", ".join(f"{name}_{b}" for name in _PLAN_NAMES),
                 )
             )

@@ -96,6 +96,16 @@ def lagged(name: str, lag: int) -> sympy.Symbol:
     return sympy.Symbol(f"{name}(-{lag})")
 
 
+def positional_symbols(symbols) -> dict:
+    """Each symbol renamed a000000, a000001, ... in order: names that any printed code can use (a lag's
+    "Hh(-1)" is no Python name) and that sort as the arguments do, since a printer orders a sum's terms
+    by name and that order decides the rounding. Rename with ``xreplace``, all at once, so that a
+    model's own name "a000001" cannot clash. Symbols, not Dummies: sympy keeps one per name, so what it
+    learns about a000001 (is it zero? negative?) serves every function (fresh Dummies cost DRYPOWDER's
+    cold compile 0.3 s)."""
+    return {symbol: sympy.Symbol(f"a{i:06d}") for i, symbol in enumerate(symbols)}
+
+
 def split_symbol(symbol: sympy.Symbol) -> tuple[str, int]:
     """``(name, lag)`` of a symbol made by ``current`` or ``lagged`` (lag 0 for the current period)."""
     match = _LAG_SYMBOL.match(symbol.name)
