@@ -93,6 +93,13 @@ def test_keeping_some_variables(pc):
     assert some.attrs["max_relative_imbalance"] == full.attrs["max_relative_imbalance"]  # all checked anyway
     with pytest.raises(UnknownNameError, match=r"no variable 'Bhh' to keep\. Did you mean Bh"):
         run_sweep(pc, vary, draws=4, periods=12, variables=["Bhh"])
+    # every series, in another order: each keeps its own numbers (one chunk, and several)
+    every = list(reversed(pc.compiled.series))
+    for chunk in (1000, 3):
+        reordered = run_sweep(pc, vary, draws=4, periods=12, variables=every, chunk=chunk)
+        assert list(reordered.data_vars)[: len(every)] == every
+        for name in every:
+            np.testing.assert_array_equal(reordered[name], full[name])
 
 
 def test_every_draw_is_checked_by_the_accounting(sim, pc):
@@ -289,6 +296,12 @@ def test_a_range_upside_down_is_an_error():
 # --- Dask ----------------------------------------------------------------------------------------------
 
 
+def shared_result_available() -> bool:
+    from drypowder import shared_result
+
+    return shared_result.ROOT.is_dir()
+
+
 @pytest.fixture(scope="module")
 def cluster():
     pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
@@ -329,6 +342,58 @@ def test_a_dask_sweep_equals_the_local_sweep(pc, cluster):
     assert sorted(remote.data_vars) == sorted(local.data_vars) and "C" not in remote.data_vars
     for name in ("V", "Y"):
         np.testing.assert_array_equal(remote[name], local[name])
+
+
+def _shared_files() -> set[str]:
+    from drypowder import shared_result
+
+    return {path.name for path in shared_result.ROOT.glob(shared_result.PREFIX + "*")}
+
+
+def _maps_shared_memory(array: np.ndarray) -> bool:
+    """True if the array is a view of a mapped file (the sweep's shared result), not private memory."""
+    import mmap
+
+    while isinstance(array, np.ndarray):
+        array = array.base
+    return isinstance(array, memoryview) and isinstance(array.obj, mmap.mmap)
+
+
+@pytest.mark.skipif(not shared_result_available(), reason="this machine has no /dev/shm")
+def test_workers_write_their_chunks_into_shared_memory_and_its_name_is_removed(pc, cluster, monkeypatch):
+    from dask.distributed import Client, get_task_stream
+
+    from drypowder import shared_result
+
+    vary = [Vary("alpha1", 0.55, 0.65)]
+    local = run_sweep(pc, vary, draws=7, periods=12, chunk=3, seed=2)
+    before = _shared_files()
+    with Client(cluster) as client, get_task_stream(client) as stream:
+        remote = run_sweep(pc, vary, draws=7, periods=12, chunk=3, seed=2, scheduler=client)
+    chunks = [task["nbytes"] for task in stream.data if "drypowder-sweep" in str(task["key"])]
+    assert len(chunks) == 3 and max(chunks) < 1000  # the tasks sent back no values: 13 x 14 x 3 doubles = 4,368 bytes
+    assert _maps_shared_memory(remote["Y"].values) and not _maps_shared_memory(local["Y"].values)
+    assert _shared_files() == before  # the name is gone; the result lives on in its mapping
+    for name in local.data_vars:
+        np.testing.assert_array_equal(remote[name], local[name])
+    remote["Y"].values[0, 0] = -1.0  # an ordinary, writable array
+    # workers that cannot find the file (on another machine) send their chunks back
+    made = shared_result.create
+
+    def elsewhere(shape):
+        shared = made(shape)
+        shared_result.release(shared)
+        return shared
+
+    monkeypatch.setattr(shared_result, "create", elsewhere)
+    sent = run_sweep(pc, vary, draws=7, periods=12, chunk=3, seed=2, scheduler=cluster.scheduler_address)
+    # and where there is no shared memory, every chunk travels back into private memory
+    monkeypatch.setattr(shared_result, "create", lambda shape: None)
+    private = run_sweep(pc, vary, draws=7, periods=12, chunk=3, seed=2, scheduler=cluster.scheduler_address)
+    assert not _maps_shared_memory(private["Y"].values)
+    for name in local.data_vars:
+        np.testing.assert_array_equal(sent[name], local[name])
+        np.testing.assert_array_equal(private[name], local[name])
 
 
 def _worker_models():
