@@ -107,8 +107,9 @@ def block_expressions(spec: ModelSpec, block: Block) -> tuple[list, list, list, 
     if block.simultaneous:
         own = [sympy.Symbol(name) for name in block.variables]
         for i, rhs in enumerate(right_hand_sides):
+            uses = rhs.free_symbols  # sympy walks the whole expression for it each time it is asked
             for j, variable in enumerate(own):
-                if variable in rhs.free_symbols:
+                if variable in uses:
                     entries.append(sympy.diff(rhs, variable))
                     rows.append(i)
                     cols.append(j)

@@ -73,3 +73,19 @@ def test_a_requirement_with_an_unknown_name_is_refused_at_load(tmp_path):
         UnknownNameError, match=r"line 14, column 1: requirement 'capx >= 0' uses an unknown name 'capx'"
     ):
         drypowder.load(path)
+
+
+def test_a_comparison_of_variables_is_checked_by_value_and_one_of_numbers_is_decided_at_load(tmp_path):
+    import sympy
+
+    from drypowder.parse import Where, parse_condition
+
+    where = Where("f", 1)
+    assert isinstance(parse_condition("abs(capex) >= 0", where), sympy.GreaterThan)  # sympy would say True
+    assert parse_condition("2 > 1 and 1 >= 1", where) is sympy.true
+    assert parse_condition("2 > 1 and 1 > 2", where) is sympy.false
+    path = tmp_path / "tautology.toml"
+    path.write_text(MODEL.replace('"capex >= 0"', '"abs(capex) >= 0"').replace('"L > floor', '"1 > 2 or L > floor'))
+    assert drypowder.load(path).run(periods=3)["L"].iloc[-1] == pytest.approx(20 + 3 * 0.9)
+    with pytest.raises(RequirementError, match=r"'1 > 2 or L > floor and floor >= 0' .* L = 20, floor = 30\."):
+        drypowder.load(path).set(floor=30).run(periods=3)
