@@ -3,8 +3,8 @@
     python benchmarks/startup.py [--repeat 5] [--periods 100] [--models sim,pc,lp]
 
 Run on demand (never as a timed test). Every number here is the wall time of a fresh Python process
-(``subprocess``, best and median of ``--repeat``), so it includes the interpreter, the imports, reading
-the model file, compiling it and printing:
+(``subprocess``, best and median of ``--repeat``, the commands taking turns), so it includes the
+interpreter, the imports, reading the model file, compiling it and printing:
 
 * ``drypowder run sim --periods 100`` with an empty numba cache folder (``auto`` then takes the numpy
   path: 100 periods are too few to pay for compiling) and with a warm one (the kernel cached by an
@@ -111,17 +111,22 @@ print(json.dumps({"import": imported - start, "numba": ready - imported, "sympy"
 """
 
 
-def wall(command: list[str], env: dict, repeat: int) -> tuple[float, float, str]:
-    """(best, median) wall seconds of ``command`` as a fresh process, and its last line of output."""
-    times, out = [], ""
+def walls(commands: list[tuple[list[str], dict]], repeat: int) -> list[tuple[float, float, str]]:
+    """(best, median) wall seconds of each ``(command, env)`` as a fresh process, and its last line of output.
+
+    The commands take turns, round after round, so that a change in the machine's load during the
+    script hits each of them alike, instead of all the runs of one command."""
+    times: list[list[float]] = [[] for _ in commands]
+    out = [""] * len(commands)
     for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
-        out = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    return min(times), statistics.median(times), out
+        for i, (command, env) in enumerate(commands):
+            start = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
+            times[i].append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+            out[i] = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    return [(min(t), statistics.median(t), last) for t, last in zip(times, out)]
 
 
 def drypowder_command() -> list[str]:
@@ -176,7 +181,7 @@ def main() -> None:
             script = Path(folder) / "pysolve_sim.py"
             script.write_text(PYSOLVE_SIM.replace("PERIODS", str(args.periods)))
             rows, best_of = [], {}
-            for label, command, env in [
+            processes = [
                 ("python -c pass", [sys.executable, "-c", "pass"], cold_env),
                 ('python -c "import drypowder"', [sys.executable, "-c", "import drypowder"], cold_env),
                 ('python -c "import pysolve.model"', [sys.executable, "-c", "import pysolve.model"], cold_env),
@@ -184,8 +189,9 @@ def main() -> None:
                 (f"drypowder run sim --periods {args.periods} (warm cache: numba)", run, warm_env),
                 (f"drypowder run sim --periods {args.periods} --backend numpy", [*run, "--backend", "numpy"], cold_env),
                 (f"pysolve script: SIM, {args.periods} periods, Newton", [sys.executable, str(script)], cold_env),
-            ]:
-                best, median, last = wall(command, env, args.repeat)
+            ]
+            timed = walls([(command, env) for _, command, env in processes], args.repeat)
+            for (label, _, _), (best, median, last) in zip(processes, timed):
                 best_of[label] = best
                 rows.append([label, bu.seconds(best), bu.seconds(median), last[:60]])
             bu.table(["process", "best", "median", "last line printed"], rows, "Whole-process wall time")
