@@ -16,7 +16,8 @@ closes it. A worker that cannot find the file is on another machine (or in anoth
 sends its chunk back as before. After the sweep the client removes the name; the memory lives on in
 the mapping, as any array's would, and the system frees it when the last view of the result is gone.
 Where there is no ``/dev/shm`` (macOS, Windows) or no room in it, ``create`` returns None and every
-chunk travels back.
+chunk travels back. One difference from private memory: the mapping is shared, so a process forked
+after the sweep shares the result's memory instead of copying it when either side writes to it.
 """
 
 from __future__ import annotations

@@ -439,6 +439,22 @@ def test_a_worker_failure_names_the_draw(sim, cluster):
         )
 
 
+def test_a_dask_sweep_keeps_its_failed_draws_as_the_local_one_does(sim, cluster):
+    # alpha1 = 1.25 with theta = 0.2 makes SIM's block singular: draws 3, 7, 11 and 15 of the 4 x 4 grid
+    vary = [Vary("theta", 0.2, 0.2), Vary("alpha1", 1.0, 1.25)]
+    sweeps = []
+    for scheduler in (None, cluster.scheduler_address):
+        with pytest.warns(RuntimeWarning, match=r"^4 of 16 draws could not be solved.* The first: draw 3 \("):
+            sweeps.append(
+                run_sweep(sim, vary, draws=4, grid=True, periods=6, chunk=5, on_failure="keep", scheduler=scheduler)
+            )
+    local, remote = sweeps
+    np.testing.assert_array_equal(remote["failed"], np.arange(16) % 4 == 3)
+    assert remote.attrs["failures"] == local.attrs["failures"]
+    for name in local.data_vars:
+        np.testing.assert_array_equal(remote[name], local[name])  # NaN where a draw failed, in both
+
+
 def test_a_client_is_used_and_left_open(sim, cluster):
     from dask.distributed import Client
 
