@@ -135,6 +135,7 @@ def main() -> None:
 
     same: dict[tuple[str, int], float] = {}
     compute: dict[tuple[str, int], float] = {}  # seconds the workers spent computing tasks, summed over tasks
+    client_cpu: dict[tuple[str, int], float] = {}  # CPU seconds of this process (client and scheduler) in a sweep
     from dask.distributed import get_task_stream
 
     clusters = {}
@@ -155,9 +156,9 @@ def main() -> None:
                 for workers in (1, 2):
                     client = clusters[workers][1]
                     with get_task_stream(client) as stream:
-                        start = time.perf_counter()
+                        start, cpu = time.perf_counter(), time.process_time()
                         result = sweep(client, backend)
-                        elapsed = time.perf_counter() - start
+                        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
                     busy = sum(
                         s["stop"] - s["start"]
                         for task in stream.data
@@ -166,6 +167,7 @@ def main() -> None:
                     )
                     if elapsed < best.get((backend, workers), np.inf):
                         best[backend, workers], compute[backend, workers] = elapsed, busy
+                        client_cpu[backend, workers] = cpu
                     same[backend, workers] = max(
                         same.get((backend, workers), 0.0), identical(result, reference[backend], keep)
                     )
@@ -189,6 +191,7 @@ def main() -> None:
                 f"{one / two:.2f}x",
                 bu.seconds(compute[backend, 1]),
                 bu.seconds(compute[backend, 2]),
+                bu.seconds(client_cpu[backend, 2]),
                 f"{same[backend, 1]:.1e}",
                 f"{same[backend, 2]:.1e}",
             ]
@@ -203,6 +206,7 @@ def main() -> None:
             "speed-up (1 -> 2)",
             "task compute, 1 worker",
             "task compute, 2 workers",
+            "CPU here, 2 workers",
             "1 worker vs this process",
             "2 workers vs this process",
         ],
@@ -212,7 +216,8 @@ def main() -> None:
     )
     print(
         "\n(task compute: the seconds the workers spent in tasks, summed over tasks; if it grows from 1 worker to 2,"
-        " the two workers slow each other down: cores shared with other processes, memory bandwidth)"
+        " the two workers slow each other down: cores shared with other processes, memory bandwidth. CPU here: this"
+        " process's CPU time during the sweep (the client and the scheduler), taken from the same two cores)"
     )
     print(
         f"\nParallelism this machine offered two processes (a fixed numpy job, 1 vs 2 side by side): "
