@@ -38,6 +38,7 @@ CachedMatrix = functools.cache(lambda: _cached_matrix_class())  # built on first
 _SKIPPED = {  # attributes a run does not need, rebuilt on demand: (class name) -> attribute names
     "CompiledModel": ("spec", "machine_code", "machine_source"),
     "CompiledBlock": ("expressions", "jacobian_expressions"),
+    "SparseWeights": ("_scipy",),
 }
 _LAZY_SPEC_FIELDS = ("equations", "matrices", "requirements")
 
@@ -223,11 +224,6 @@ class _Decoder:
             return np.dtype(value[0]).type(value[1])
         if tag == "expr":
             return Expression(value)
-        if tag == "csr":
-            import scipy.sparse
-
-            shape, *parts = value
-            return scipy.sparse.csr_matrix(tuple(self.decode(part) for part in parts), shape=tuple(shape))
         if tag == "fn":
             return self.functions[value[0]][value[1]]
         if tag == "ref":
@@ -347,9 +343,6 @@ class _Encoder:
         module = kind.__module__
         if module.startswith("sympy."):
             return {"expr": str(obj)}
-        if module.startswith("scipy.sparse") and getattr(obj, "format", None) == "csr":
-            parts = (obj.data, obj.indices, obj.indptr)
-            return {"csr": [list(obj.shape), *(self.encode(np.asarray(part)) for part in parts)]}
         if module.startswith("drypowder.") and hasattr(obj, "__dict__") and obj is not self.spec:
             if id(obj) in self.seen:
                 return {"ref": self.seen[id(obj)]}

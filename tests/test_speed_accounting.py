@@ -14,10 +14,13 @@ import numpy as np
 import pytest
 import scipy.sparse
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import drypowder
 from drypowder import accounting as accounting_module
 from drypowder import machine_check
+from drypowder.accounting import SparseWeights
 from drypowder.evaluate import ExpressionEvaluator
 from drypowder.shipped import shipped_models
 from drypowder.solve import SolverOptions, simulate
@@ -56,6 +59,41 @@ def test_the_sparse_sums_equal_the_dense_products(name):
     scale = np.maximum(dense_gross, 1e-300)
     assert np.max(np.abs(total - dense_total) / scale) <= 1e-15
     assert np.max(np.abs(gross - dense_gross) / scale) <= 1e-15
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 12),
+    st.integers(0, 15),
+    st.integers(1, 40),
+    st.floats(0.0, 1.0),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_checks_weights_multiply_as_scipy_s_csr_matrix_to_the_bit(rows, columns, width, density, seed):
+    rng = np.random.default_rng(seed)
+    dense = rng.choice([-1.0, 1.0, 0.5, -2.0], size=(rows, columns)) * (rng.random((rows, columns)) < density)
+    x = rng.normal(scale=1e6, size=(columns, width)) * rng.choice([1.0, 1e-9, 3.0], size=(columns, width))
+    weights = SparseWeights.of(dense)
+    expected = scipy.sparse.csr_matrix(dense) @ x
+    for product in (weights.loop_product(x), weights.scipy_product(x), weights @ x):
+        assert product.shape == (rows, width)
+        np.testing.assert_array_equal(product, expected)
+    np.testing.assert_array_equal(weights.absolute().loop_product(x), abs(scipy.sparse.csr_matrix(dense)) @ x)
+
+
+def test_a_short_run_never_imports_scipy(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, drypowder; drypowder.load('pc').run(periods=50); drypowder.load('pc').run(periods=50); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'sympy', 'numba'}))"
+    )
+    environment = {**__import__("os").environ, "DRYPOWDER_CACHE": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
+    assert "sympy" in first.stdout  # the first load compiles and fills the cache
+    second = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
+    assert second.stdout.strip() == "[]"  # from the cache: the run and its accounting check need none of them
 
 
 def test_constant_cells_evaluate_as_every_cell_written_out():
@@ -202,8 +240,8 @@ def _accounting_of(expressions, checks, series, parameters):
     return SimpleNamespace(
         evaluate_all=ExpressionEvaluator(expressions + sizes, series, parameters),
         cell_count=len(expressions),
-        _now_sparse=scipy.sparse.csr_matrix(weights),
-        _before_sparse=scipy.sparse.csr_matrix((len(checks), 0)),
+        _now_sparse=SparseWeights.of(weights),
+        _before_sparse=SparseWeights.of(np.zeros((len(checks), 0))),
         _lagged=np.array([], dtype=int),
         sums=[SimpleNamespace(first_period=0)] * len(checks),
     )
