@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import tempfile
 import time
 
@@ -87,7 +88,6 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    os.environ.setdefault("DRYPOWDER_CACHE", tempfile.mkdtemp(prefix="drypowder-bench-cache-"))  # workers inherit it
 
     print(
         f"dask_scaling.py: {args.model}, {args.draws:,} draws x {args.periods} periods, chunks of {args.chunk:,}, "
@@ -231,4 +231,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    own_cache = "DRYPOWDER_CACHE" not in os.environ
+    if own_cache:  # a fresh cache folder, which the workers inherit, removed at the end
+        os.environ["DRYPOWDER_CACHE"] = tempfile.mkdtemp(prefix="drypowder-bench-cache-")
+    try:
+        main()
+    finally:
+        if own_cache:
+            shutil.rmtree(os.environ["DRYPOWDER_CACHE"], ignore_errors=True)
