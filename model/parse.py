@@ -170,8 +170,8 @@ def parse_condition(text: str, where: Where) -> sympy.Basic:
     the sign of ``left - right``: about 10 ms a comparison, 0.13 s of DRYPOWDER's cold compile. For
     our symbols, which carry no assumptions, it decides only tautologies such as ``abs(x) >= 0``, and
     numpy decides those the same way when the inputs are checked (inputs are finite). Comparisons of
-    numbers alone are still decided here. An ``ifelse`` condition in an
-    equation is evaluated as before, since the equation's derivative depends on its form.
+    numbers alone are still decided here. An ``ifelse`` condition in an equation is evaluated as
+    before, since the equation's derivative depends on its form.
     """
     tree, walker = _read(text, where)
     return walker._condition(tree.body, 0, evaluate=False)

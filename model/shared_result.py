@@ -8,16 +8,17 @@ Written into shared memory instead, each chunk is stored once, by the worker tha
 client only waits.
 
 How. The client makes a file under ``/dev/shm`` (tmpfs: memory, never written to disk), reserves its
-memory with ``posix_fallocate`` and maps it; the result's arrays are views of that mapping. Reserving
-first means that a full tmpfs shows here, where the sweep then falls back to sending chunks, and never
-as a ``SIGBUS`` when the client copies a chunk a worker sent back into a page tmpfs has no room for. A
-worker opens the file by its name, checks its size, writes its draws' columns with ``pwrite`` and
-closes it. A worker that cannot find the file is on another machine (or in another container) and
-sends its chunk back as before. After the sweep the client removes the name; the memory lives on in
-the mapping, as any array's would, and the system frees it when the last view of the result is gone.
-Where there is no ``/dev/shm`` (macOS, Windows) or no room in it, ``create`` returns None and every
-chunk travels back. One difference from private memory: the mapping is shared, so a process forked
-after the sweep shares the result's memory instead of copying it when either side writes to it.
+memory with ``posix_fallocate`` and maps it; the result's arrays are views of that mapping.
+Reserving first means that a full tmpfs shows here, where the sweep then falls back to sending
+chunks, and never as a ``SIGBUS`` when the client copies a chunk a worker sent back into a page
+tmpfs has no room for. A worker opens the file by its name, checks its size, writes its draws'
+columns with ``pwrite`` and closes it. A worker that cannot find the file is on another machine (or
+in another container) and sends its chunk back as before; so does one that may not write it (another
+user's worker). After the sweep the client removes the name; the memory lives on in the mapping, as
+any array's would, and the system frees it when the last view of the result is gone. Where there is
+no ``/dev/shm`` (macOS, Windows) or no room in it, ``create`` returns None and every chunk travels
+back. One difference from private memory: the mapping is shared, so a process forked after the sweep
+shares the result's memory instead of copying it when either side writes to it.
 """
 
 from __future__ import annotations
@@ -72,14 +73,15 @@ def release(result: SharedResult) -> None:
 def fill(path: str, shape: tuple[int, ...], start: int, values: np.ndarray, rows) -> bool:
     """In a worker: ``array[:, j, start:start + k] = values[:, rows[j], :]`` in the shared file at ``path``.
 
-    False if this machine has no such file (the worker is elsewhere: it sends its chunk back instead).
+    False if it cannot: no such file on this machine (the worker is elsewhere), a file of another user,
+    or a failed write. The worker then sends its chunk back instead.
     Each (period, series) row of the chunk is one ``pwrite`` into the file's memory, which
     ``posix_fallocate`` reserved: no page faults, unlike writing through a mapping of the file (PC's
     chunk of 2,000 draws x 200 periods x 6 series: 7-10 ms against 15-25 ms).
     """
     try:
         descriptor = os.open(path, os.O_WRONLY)
-    except FileNotFoundError:
+    except OSError:  # no such file on this machine, or a file this worker's user may not write
         return False
     try:
         if os.fstat(descriptor).st_size != ITEM * int(np.prod(shape)):
@@ -89,6 +91,8 @@ def fill(path: str, shape: tuple[int, ...], start: int, values: np.ndarray, rows
         for period in range(periods):
             for j, row in enumerate(rows):
                 os.pwrite(descriptor, values[period, row, :], ITEM * ((period * width + j) * runs + start))
+    except OSError:  # the chunk travels back instead, and the client overwrites what was written
+        return False
     finally:
         os.close(descriptor)
     return True

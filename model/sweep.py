@@ -227,9 +227,9 @@ def run_sweep(
     # chunk of every series is the solver's array itself); the Dataset's (draw, period) arrays are views.
     # On Dask, workers on this machine write their chunks into it in shared memory (see shared_result).
     shape = (periods + 1, len(kept), runs)
-    shared = None if scheduler is None else shared_result.create(shape)
-    if shared is not None:
-        data = shared.array
+    shared_memory = None if scheduler is None else shared_result.create(shape)
+    if shared_memory is not None:
+        data = shared_memory.array
     else:
         data = None if len(spans) == 1 and every_series else np.empty(shape)
     worst = np.full(len(spans), np.nan)
@@ -260,11 +260,11 @@ def run_sweep(
             for i, (start, stop) in enumerate(spans):
                 store(i, _solve_chunk(model, plan, matrix[start:stop], start))
         else:
-            target = None if shared is None else (shared.path, shape)
+            target = None if shared_memory is None else (shared_memory.path, shape)
             _solve_on_dask(model, plan, matrix, spans, kept, target, scheduler, n_workers, store)
     finally:
-        if shared is not None:
-            shared_result.release(shared)
+        if shared_memory is not None:
+            shared_result.release(shared_memory)
         if bar is not None:
             bar.close()
     if failures:

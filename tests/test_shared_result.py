@@ -68,3 +68,17 @@ def test_no_shared_memory_or_no_room_gives_none_and_leaves_no_file(monkeypatch, 
     monkeypatch.setattr(os, "posix_fallocate", full)
     assert shared_result.create(SHAPE) is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_the_worker_may_not_open_or_write_sends_the_chunk_back(monkeypatch):
+    shared = shared_result.create(SHAPE)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "open", lambda *args: (_ for _ in ()).throw(PermissionError(errno.EACCES, "denied")))
+            assert not shared_result.fill(shared.path, SHAPE, 0, solved_chunk(2), [0, 1, 2])
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "pwrite", lambda *args: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
+            assert not shared_result.fill(shared.path, SHAPE, 0, solved_chunk(2), [0, 1, 2])
+        assert shared_result.fill(shared.path, SHAPE, 0, solved_chunk(2), [0, 1, 2])  # and it still opens
+    finally:
+        shared_result.release(shared)
