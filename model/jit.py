@@ -287,6 +287,18 @@ def _index_array(name: str, values) -> str:
     return f"{name} = np.array({[int(v) for v in values]}, dtype=np.int64)"
 
 
+def _stop_member(condition: str, code: str) -> list[str]:
+    """Period-loop lines: where ``condition`` holds, member k fails with ``code`` and stops (the whole
+    range stops unless ``keep_going``)."""
+    return [
+        f"            if {condition}:",
+        f"                failed[k] = {code}",
+        "                if not keep_going:",
+        "                    return",
+        "                continue",
+    ]
+
+
 def _original_entries(plan) -> list[tuple[int, int]]:
     """The block matrix's own nonzeros (the diagonal and the Jacobian's pattern, before any fill-in), row by
     row: what the LU's answer is checked against."""
@@ -485,15 +497,7 @@ def kernel_source(model: CompiledModel) -> str:
         if written:
             name = f"FINITE_{len(body)}"
             parts.append(_index_array(name, written) + "\n")
-            body.extend(
-                [
-                    f"            if not all_finite(s, r, k, {name}):",
-                    "                failed[k] = 1",
-                    "                if not keep_going:",
-                    "                    return",
-                    "                continue",
-                ]
-            )
+            body.extend(_stop_member(f"not all_finite(s, r, k, {name})", "1"))
             written.clear()
 
     for b, block in enumerate(model.blocks):
@@ -545,14 +549,7 @@ def kernel_source(model: CompiledModel) -> str:
                 )
             )
             call = f"solve_{b}(s, p, r, pt, k, tol, atol, maxiter, work, matrix, spare)"
-        body += [
-            f"            code = {call}",
-            "            if code != 0:",
-            "                failed[k] = code",
-            "                if not keep_going:",
-            "                    return",
-            "                continue",
-        ]
+        body += [f"            code = {call}", *_stop_member("code != 0", "code")]
     check_written()
     largest = max([block.size for block in model.blocks] + [1])
     parts.append(
