@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import inspect
+import os
 
 import numpy as np
 import pytest
@@ -309,9 +311,7 @@ def cluster():
         yield local
 
 
-def test_the_local_cluster_s_workers_run_without_dask_s_profiler_and_malloc_trim(cluster):
-    import os
-
+def test_the_local_cluster_runs_without_dask_s_profiler_and_malloc_trim_and_checks_its_event_loops_less_often(cluster):
     import dask
     from dask.distributed import Client
 
@@ -319,6 +319,12 @@ def test_the_local_cluster_s_workers_run_without_dask_s_profiler_and_malloc_trim
         assert set(client.run(lambda: dask.config.get("distributed.worker.profile.enabled")).values()) == {False}
         assert set(client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks).values()) == {False}
         assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
+        ticks = client.run(lambda dask_worker: dask_worker.periodic_callbacks["tick"].callback_time)
+        assert set(ticks.values()) == {200.0}  # milliseconds
+        assert (
+            client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.periodic_callbacks["tick"].callback_time)
+            == 200.0
+        )
         assert len(client.scheduler_info()["workers"]) == 2
 
 
@@ -382,17 +388,33 @@ def test_workers_write_their_chunks_into_shared_memory_and_its_name_is_removed(p
 
     def elsewhere(shape):
         shared = made(shape)
-        shared_result.release(shared)
+        os.unlink(shared.path)  # the client keeps the file open; no worker finds it by name
         return shared
 
     monkeypatch.setattr(shared_result, "create", elsewhere)
     sent = run_sweep(pc, vary, draws=7, periods=12, chunk=3, seed=2, scheduler=cluster.scheduler_address)
+    assert _maps_shared_memory(sent["Y"].values)  # the client wrote them into the file itself
+    # if shared memory fills up meanwhile (the client's write of the second chunk fails), the result
+    # moves to private memory, and no value is lost
+    rows, real, calls = 13 * len(pc.compiled.series), os.pwrite, []
+
+    def fills_up(descriptor, data, offset):
+        calls.append(offset)
+        if len(calls) > rows + rows // 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(descriptor, data, offset)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "pwrite", fills_up)
+        full = run_sweep(pc, vary, draws=7, periods=12, chunk=3, seed=2, scheduler=cluster.scheduler_address)
+    assert not _maps_shared_memory(full["Y"].values)
     # and where there is no shared memory, every chunk travels back into private memory
     monkeypatch.setattr(shared_result, "create", lambda shape: None)
     private = run_sweep(pc, vary, draws=7, periods=12, chunk=3, seed=2, scheduler=cluster.scheduler_address)
     assert not _maps_shared_memory(private["Y"].values)
     for name in local.data_vars:
         np.testing.assert_array_equal(sent[name], local[name])
+        np.testing.assert_array_equal(full[name], local[name])
         np.testing.assert_array_equal(private[name], local[name])
 
 
