@@ -101,7 +101,7 @@ def short_write(after: int):
         if len(calls) <= after:
             return real(descriptor, data, offset)
         if len(calls) == after + 1:
-            return real(descriptor, bytes(memoryview(data))[: len(memoryview(data).cast("B")) // 2], offset)
+            return real(descriptor, data.tobytes()[: data.nbytes // 2], offset)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     return pwrite
