@@ -67,24 +67,20 @@ class SharedResult:
     def array(self) -> np.ndarray:
         return self._mapped if self._private is None else self._private
 
-    def written(self, start: int, stop: int) -> None:
-        """A worker wrote draws ``start:stop`` into the file."""
+    def store(self, start: int, stop: int, values: np.ndarray | None) -> None:
+        """Draws ``start:stop``: None if a worker wrote them into the file; else a chunk that came back
+        (``values[period, kept series, draw]``), which goes into the file, or else into private memory."""
         if self._private is None:
-            self._in_file.append((start, stop))
-        else:
-            self._private[:, :, start:stop] = self._mapped[:, :, start:stop]  # pages that worker wrote
-
-    def store(self, start: int, values: np.ndarray) -> None:
-        """A chunk that came back (``values[period, kept series, draw]``): into the file, or else private memory."""
-        if self._private is None:
-            try:
-                _write(self._descriptor, self.shape, start, values, range(self.shape[1]))
-            except OSError:  # ENOSPC: tmpfs is full; the chunk goes to private memory whole
-                self._go_private()
-            else:
-                self._in_file.append((start, start + values.shape[2]))
+            if values is not None:
+                try:
+                    _write(self._descriptor, self.shape, start, values, range(self.shape[1]))
+                except OSError:  # ENOSPC: tmpfs is full; this chunk, and every one before, go to private memory
+                    self._go_private()
+            if self._private is None:
+                self._in_file.append((start, stop))
                 return
-        self._private[:, :, start : start + values.shape[2]] = values
+        # private memory: a chunk sent back, or one a worker wrote into the file (its pages hold memory)
+        self._private[:, :, start:stop] = self._mapped[:, :, start:stop] if values is None else values
 
     def _go_private(self) -> None:
         self._private = np.empty(self.shape)

@@ -246,10 +246,8 @@ def run_sweep(
         its chunk into the shared array sends None."""
         nonlocal data
         start, stop = spans[i]
-        if shared_memory is not None and result[0] is None:
-            shared_memory.written(start, stop)
-        elif shared_memory is not None:  # a worker's chunk comes with the kept series only
-            shared_memory.store(start, result[0])
+        if shared_memory is not None:  # None: the worker wrote it there; a chunk sent back has the kept series only
+            shared_memory.store(start, stop, result[0])
         elif data is None:
             data = result[0]
         else:

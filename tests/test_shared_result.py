@@ -29,7 +29,7 @@ def test_a_chunk_written_by_name_appears_in_the_array_and_outlives_the_name():
         values = solved_chunk(4)
         rows = [4, 0, 2]
         assert shared_result.fill(shared.path, SHAPE, 3, values, rows)
-        shared.written(3, 7)
+        shared.store(3, 7, None)
         np.testing.assert_array_equal(shared.array[:, :, 3:7], values[:, rows, :])
         assert np.all(shared.array[:, :, :3] == 0.0) and np.all(shared.array[:, :, 7:] == 0.0)
         assert shared.shared
@@ -125,21 +125,21 @@ def test_chunks_sent_back_go_into_the_file_until_it_is_full_then_all_into_privat
     try:
         worker = solved_chunk(3)  # a worker's chunk, written by name
         assert shared_result.fill(shared.path, SHAPE, 0, worker, [0, 1, 2])
-        shared.written(0, 3)
+        shared.store(0, 3, None)
         expected[:, :, 0:3] = worker[:, :3, :]
         back = solved_chunk(2, series=3) * -1.0  # a chunk sent back: kept series only
-        shared.store(3, back)
+        shared.store(3, 5, back)
         expected[:, :, 3:5] = back
         assert shared.shared
         with monkeypatch.context() as patch:
             patch.setattr(os, "pwrite", short_write(after=1))
             full = solved_chunk(3, series=3) + 1000.0
-            shared.store(5, full)
+            shared.store(5, 8, full)
         expected[:, :, 5:8] = full
         assert not shared.shared
         late = solved_chunk(2) + 2000.0  # a worker that still found room writes its chunk into the file
         assert shared_result.fill(shared.path, SHAPE, 8, late, [4, 3, 2])
-        shared.written(8, 10)
+        shared.store(8, 10, None)
         expected[:, :, 8:10] = late[:, [4, 3, 2], :]
         result = shared.array
     finally:
